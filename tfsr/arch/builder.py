@@ -1,0 +1,50 @@
+"""`ArchSpec` -> `keras.Model`, through the shared op graph.
+
+The model takes float LR images in [0, 1] of any height and width, shape
+`(batch, H, W, spec.channels)`, and returns `(batch, H * s, W * s,
+spec.channels)`.  Outputs are not clipped, so the loss sees the raw values.
+"""
+
+import keras
+
+from tfsr.arch.graph import lower
+from tfsr.arch.layers import PixelShuffle
+from tfsr.arch.spec import as_spec
+
+
+def _make_layer(op):
+    a = op.attrs
+    if op.kind == "conv":
+        return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", groups=a["groups"], name=op.name)
+    if op.kind == "dwconv":
+        return keras.layers.DepthwiseConv2D(a["kernel"], padding="same", name=op.name)
+    if op.kind == "deconv":
+        return keras.layers.Conv2DTranspose(
+            a["filters"], a["kernel"], strides=a["stride"], padding="same", name=op.name
+        )
+    if op.kind == "act":
+        if a["kind"] == "prelu":
+            # One slope per channel; shared over space so any H, W works.
+            return keras.layers.PReLU(shared_axes=[1, 2], name=op.name)
+        return keras.layers.Activation(a["kind"], name=op.name)
+    if op.kind == "add":
+        return keras.layers.Add(name=op.name)
+    if op.kind == "concat":
+        return keras.layers.Concatenate(name=op.name)
+    if op.kind == "depth_to_space":
+        return PixelShuffle(a["block"], name=op.name)
+    raise ValueError(f"no Keras layer for op kind {op.kind!r}")
+
+
+def build_model(spec):
+    """Builds the Keras generator of `spec` (an `ArchSpec` or its dict)."""
+    spec = as_spec(spec)
+    graph = lower(spec)
+    tensors = {}
+    for op in graph.ops:
+        if op.kind == "input":
+            tensors[op.name] = keras.Input(shape=(None, None, op.channels), name=op.name)
+            continue
+        inputs = [tensors[i] for i in op.inputs]
+        tensors[op.name] = _make_layer(op)(inputs if len(inputs) > 1 else inputs[0])
+    return keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=spec.name)

@@ -1,0 +1,139 @@
+"""Lowering of an `ArchSpec` to a flat graph of primitive ops.
+
+The op graph is the common ground of everything that consumes a spec: the
+Keras builder turns each op into a layer, the cost model sums each op's
+parameters and mult-adds analytically, and the quantization path rebuilds the
+same ops in `tf_keras`.  Keeping a single lowering means those consumers
+cannot disagree about what a spec means.
+
+Primitive ops (attrs in brackets):
+    input                                       the LR image
+    conv       [filters, kernel, groups]        'same' padding, with bias
+    dwconv     [kernel]                         depthwise, with bias
+    deconv     [filters, kernel, stride]        transposed conv, with bias
+    act        [kind]                           relu | prelu | tanh
+    add, concat                                 element-wise sum, channel concat
+    depth_to_space [block]                      sub-pixel shuffle
+"""
+
+import dataclasses
+from typing import Tuple
+
+from tfsr.arch import blocks as _blocks  # noqa: F401  (registers block types)
+from tfsr.arch import upsamplers as _upsamplers  # noqa: F401
+from tfsr.arch.registry import BLOCKS, UPSAMPLERS
+from tfsr.arch.spec import as_spec
+
+
+@dataclasses.dataclass(frozen=True)
+class Op:
+    name: str
+    kind: str
+    inputs: Tuple[str, ...]
+    channels: int  # output channels
+    upscale: int  # output resolution relative to the LR input
+    attrs: dict
+
+
+class OpGraph:
+    """An append-only list of ops in topological order, with helpers.
+
+    Blocks and upsamplers call the helpers; names are made unique from the
+    current `prefix` so the same block can be emitted many times.
+    """
+
+    def __init__(self):
+        self.ops = []
+        self._by_name = {}
+        self.prefix = ""
+
+    def __getitem__(self, name):
+        return self._by_name[name]
+
+    def _add(self, op_kind, op_inputs, op_channels, op_upscale, label, **attrs):
+        base = f"{self.prefix}{label}"
+        name, n = base, 1
+        while name in self._by_name:
+            n += 1
+            name = f"{base}_{n}"
+        op = Op(name, op_kind, tuple(op_inputs), op_channels, op_upscale, attrs)
+        self.ops.append(op)
+        self._by_name[name] = op
+        return name
+
+    # ---- helpers (each returns the new op's name) --------------------------
+    def input(self, channels):
+        return self._add("input", [], channels, 1, "lr_input")
+
+    def conv(self, x, filters, kernel, groups=1, label="conv"):
+        src = self[x]
+        return self._add("conv", [x], filters, src.upscale, label, filters=filters, kernel=kernel, groups=groups)
+
+    def dwconv(self, x, kernel, label="dwconv"):
+        src = self[x]
+        return self._add("dwconv", [x], src.channels, src.upscale, label, kernel=kernel)
+
+    def deconv(self, x, filters, kernel, stride, label="deconv"):
+        src = self[x]
+        return self._add(
+            "deconv", [x], filters, src.upscale * stride, label, filters=filters, kernel=kernel, stride=stride
+        )
+
+    def act(self, x, kind, label=None):
+        if kind == "linear":
+            return x
+        src = self[x]
+        return self._add("act", [x], src.channels, src.upscale, label or kind, kind=kind)
+
+    def add(self, a, b, label="add"):
+        src = self[a]
+        return self._add("add", [a, b], src.channels, src.upscale, label)
+
+    def concat(self, xs, label="concat"):
+        if len(xs) == 1:
+            return xs[0]
+        channels = sum(self[x].channels for x in xs)
+        return self._add("concat", list(xs), channels, self[xs[0]].upscale, label)
+
+    def depth_to_space(self, x, block, label="pixel_shuffle"):
+        src = self[x]
+        return self._add(
+            "depth_to_space", [x], src.channels // (block * block), src.upscale * block, label, block=block
+        )
+
+    @property
+    def output(self):
+        return self.ops[-1].name
+
+
+def lower(spec):
+    """Lowers an `ArchSpec` (or its dict) to an `OpGraph`."""
+    spec = as_spec(spec)
+    g = OpGraph()
+    x = g.input(spec.channels)
+
+    g.prefix = "stem_"
+    x = g.act(g.conv(x, spec.stem.filters, spec.stem.kernel), spec.stem.activation)
+    nodes = [x]  # node 0 = stem, node i = output of cell i
+
+    for i, cell in enumerate(spec.cells):
+        g.prefix = f"cell{i + 1}_"
+        cell_in = g.concat([nodes[j] for j in spec.cell_inputs(i)])
+        y = cell_in
+        block = BLOCKS[cell.block]
+        for r in range(cell.repeats):
+            g.prefix = f"cell{i + 1}_r{r + 1}_"
+            y = block.emit(g, y, cell)
+        g.prefix = f"cell{i + 1}_"
+        if cell.residual:
+            skip = cell_in
+            if g[skip].channels != cell.channels:
+                # Projection shortcut, as in ResNet, when the widths differ.
+                skip = g.conv(skip, cell.channels, 1, label="skip_proj")
+            y = g.add(y, skip, label="residual")
+        nodes.append(y)
+
+    g.prefix = "up_"
+    x = g.concat([nodes[j] for j in spec.upsampler_inputs()])
+    UPSAMPLERS[spec.upsampler.type].emit(g, x, spec)
+    return g

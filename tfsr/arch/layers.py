@@ -1,0 +1,28 @@
+"""Custom Keras layers of tfsr generators, registered for serialization.
+
+Only `keras.ops` is used, so the layers run under every Keras backend (the
+GPU machine trains with JAX) and saved `.keras` files reload under
+TensorFlow.  No Python lambdas: TFMOT cannot clone `Lambda` layers.
+"""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="tfsr")
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel shuffle: `(H, W, C * b^2) -> (H * b, W * b, C)`."""
+
+    def __init__(self, block_size, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = int(block_size)
+
+    def call(self, inputs):
+        return keras.ops.depth_to_space(inputs, self.block_size)
+
+    def compute_output_shape(self, input_shape):
+        b = self.block_size
+        n, h, w, c = input_shape
+        return (n, None if h is None else h * b, None if w is None else w * b, c // (b * b))
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}

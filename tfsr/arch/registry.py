@@ -1,0 +1,61 @@
+"""Registries of block types and upsamplers.
+
+A new block type is a new module in `tfsr/arch/blocks/` that subclasses
+`Block` and decorates it with `@register_block("name")`; the spec validator,
+the op-graph lowering and so every builder and the cost model pick it up.
+"""
+
+BLOCKS = {}
+UPSAMPLERS = {}
+
+
+def register_block(name):
+    def decorator(cls):
+        cls.name = name
+        BLOCKS[name] = cls
+        return cls
+
+    return decorator
+
+
+def register_upsampler(name):
+    def decorator(cls):
+        cls.name = name
+        UPSAMPLERS[name] = cls
+        return cls
+
+    return decorator
+
+
+class Block:
+    """One repeatable unit of a cell, emitted as primitive ops.
+
+    Contract: `emit(g, x, cell)` appends ops to the `OpGraph` `g`, reading
+    node `x` (any channel count) and returning a node with `cell.channels`
+    channels at the same resolution.
+    """
+
+    name = None
+
+    @classmethod
+    def check(cls, cell, in_channels):
+        """Returns a message if `cell` cannot be built on `in_channels` inputs."""
+        return None
+
+    @classmethod
+    def emit(cls, g, x, cell):
+        raise NotImplementedError
+
+
+class Upsampler:
+    """Maps LR features to the output image, `scale` times larger.
+
+    Contract: `emit(g, x, spec)` returns a node with `spec.channels` channels
+    at `spec.scale` times the input resolution.
+    """
+
+    name = None
+
+    @classmethod
+    def emit(cls, g, x, spec):
+        raise NotImplementedError

@@ -1,0 +1,224 @@
+"""`ArchSpec`: the one JSON-serializable description of a generator.
+
+Every searcher produces an `ArchSpec`; the builder, the cost model, the
+trainer and the exporters consume it.  A spec is plain data:
+
+    {
+      "name": "fsrcnn",
+      "scale": 2,                      # 2, 3 or 4
+      "channels": 1,                   # image channels: 1 (Y) or 3 (RGB)
+      "stem": {"filters": 32, "kernel": 3, "activation": "relu"},
+      "cells": [
+        {"block": "conv",              # a registered block type
+         "channels": 32, "kernel": 3,  # output channels, spatial kernel
+         "repeats": 2,                 # the block is applied this many times
+         "residual": true,             # add the cell input to its output
+         "inputs": [0],                # 0 = stem, i = output of cell i
+         "activation": "relu"},
+        ...
+      ],
+      "upsampler": {"type": "subpixel", "kernel": 3, "inputs": [2]}
+    }
+
+Cells and the upsampler take the channel-concatenation of their `inputs`
+(the macro links); by default a cell reads the previous cell and the
+upsampler reads the last cell.  Which values a search explores (FALSR's
+channels in {16, 32, 48, 64}, ...) is the search space's business; this
+module only decides what can be built.
+"""
+
+import copy
+import dataclasses
+import json
+from typing import List, Optional
+
+from tfsr.errors import UserError
+
+ACTIVATIONS = ("relu", "prelu", "tanh", "linear")
+SCALES = (2, 3, 4)
+
+
+class SpecError(UserError):
+    """An `ArchSpec` that cannot be built; the message says which field."""
+
+
+@dataclasses.dataclass
+class CellSpec:
+    block: str
+    channels: int
+    kernel: int = 3
+    repeats: int = 1
+    residual: bool = False
+    inputs: Optional[List[int]] = None
+    activation: str = "relu"
+    options: dict = dataclasses.field(default_factory=dict)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        if not d["options"]:
+            del d["options"]
+        return d
+
+
+@dataclasses.dataclass
+class StemSpec:
+    filters: int = 32
+    kernel: int = 3
+    activation: str = "relu"
+
+
+@dataclasses.dataclass
+class UpsamplerSpec:
+    type: str = "subpixel"
+    kernel: int = 3
+    inputs: Optional[List[int]] = None
+
+
+@dataclasses.dataclass
+class ArchSpec:
+    """A generator architecture. Build it with `tfsr.arch.build_model`."""
+
+    scale: int
+    cells: List[CellSpec]
+    stem: StemSpec = dataclasses.field(default_factory=StemSpec)
+    upsampler: UpsamplerSpec = dataclasses.field(default_factory=UpsamplerSpec)
+    channels: int = 1
+    name: str = "generator"
+
+    # ---- (de)serialization -------------------------------------------------
+    def to_dict(self):
+        return {
+            "name": self.name,
+            "scale": self.scale,
+            "channels": self.channels,
+            "stem": dataclasses.asdict(self.stem),
+            "cells": [c.to_dict() for c in self.cells],
+            "upsampler": dataclasses.asdict(self.upsampler),
+        }
+
+    def to_json(self, **kwargs):
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Parses and validates a spec dict; raises `SpecError` naming the field."""
+        if not isinstance(data, dict):
+            raise SpecError(f"an architecture spec must be a JSON object, got {type(data).__name__}.")
+        data = copy.deepcopy(data)
+        unknown = set(data) - {"name", "scale", "channels", "stem", "cells", "upsampler"}
+        if unknown:
+            raise SpecError(f"unknown spec field(s): {sorted(unknown)}.")
+        try:
+            cells = [CellSpec(**c) for c in data.get("cells", [])]
+            stem = StemSpec(**data.get("stem", {}))
+            upsampler = UpsamplerSpec(**data.get("upsampler", {}))
+        except TypeError as e:
+            raise SpecError(f"bad spec field: {e}.") from None
+        spec = cls(
+            scale=data.get("scale"),
+            cells=cells,
+            stem=stem,
+            upsampler=upsampler,
+            channels=data.get("channels", 1),
+            name=data.get("name", "generator"),
+        )
+        spec.validate()
+        return spec
+
+    @classmethod
+    def from_json(cls, text):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"not valid JSON: {e}.") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path):
+        """Reads a spec from a JSON file; errors name the file."""
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError as e:
+            raise SpecError(f"cannot read architecture file {path}: {e.strerror}.") from None
+        try:
+            return cls.from_json(text)
+        except SpecError as e:
+            raise SpecError(f"{path}: {e}") from None
+
+    def save(self, path):
+        with open(path, "w") as f:
+            f.write(self.to_json(indent=2) + "\n")
+
+    # ---- resolved macro links ---------------------------------------------
+    def cell_inputs(self, i):
+        """The node indices feeding cell `i` (0-based cell index; 0 = stem)."""
+        inputs = self.cells[i].inputs
+        return list(inputs) if inputs else [i]
+
+    def upsampler_inputs(self):
+        inputs = self.upsampler.inputs
+        return list(inputs) if inputs else [len(self.cells)]
+
+    # ---- validation ---------------------------------------------------------
+    def validate(self):
+        """Raises `SpecError` with the offending field for an impossible spec."""
+        from tfsr.arch import registry  # late: blocks import this module
+
+        def positive_int(value, field):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SpecError(f"{field} must be a positive integer, got {value!r}.")
+
+        if self.scale not in SCALES:
+            raise SpecError(f"scale must be one of {SCALES}, got {self.scale!r}.")
+        if self.channels not in (1, 3):
+            raise SpecError(f"channels must be 1 (Y) or 3 (RGB), got {self.channels!r}.")
+        positive_int(self.stem.filters, "stem.filters")
+        positive_int(self.stem.kernel, "stem.kernel")
+        if self.stem.activation not in ACTIVATIONS:
+            raise SpecError(f"stem.activation must be one of {ACTIVATIONS}, got {self.stem.activation!r}.")
+        for i, cell in enumerate(self.cells):
+            where = f"cells[{i}]"
+            block_cls = registry.BLOCKS.get(cell.block)
+            if block_cls is None:
+                raise SpecError(f"{where}.block: unknown block type {cell.block!r}; known: {sorted(registry.BLOCKS)}.")
+            positive_int(cell.channels, f"{where}.channels")
+            positive_int(cell.kernel, f"{where}.kernel")
+            positive_int(cell.repeats, f"{where}.repeats")
+            if not isinstance(cell.residual, bool):
+                raise SpecError(f"{where}.residual must be true or false, got {cell.residual!r}.")
+            if cell.activation not in ACTIVATIONS:
+                raise SpecError(f"{where}.activation must be one of {ACTIVATIONS}, got {cell.activation!r}.")
+            self._validate_inputs(cell.inputs, i + 1, f"{where}.inputs")
+            in_channels = sum(self.node_channels(j) for j in self.cell_inputs(i))
+            problem = block_cls.check(cell, in_channels)
+            if problem:
+                raise SpecError(f"{where} ({cell.block}): {problem}")
+        if self.upsampler.type not in registry.UPSAMPLERS:
+            raise SpecError(
+                f"upsampler.type: unknown upsampler {self.upsampler.type!r}; known: {sorted(registry.UPSAMPLERS)}."
+            )
+        positive_int(self.upsampler.kernel, "upsampler.kernel")
+        self._validate_inputs(self.upsampler.inputs, len(self.cells) + 1, "upsampler.inputs")
+
+    def _validate_inputs(self, inputs, limit, field):
+        if inputs is None:
+            return
+        if not isinstance(inputs, list) or not inputs:
+            raise SpecError(f"{field} must be a non-empty list of earlier node indices, got {inputs!r}.")
+        for j in inputs:
+            if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < limit:
+                raise SpecError(f"{field}: {j!r} is not an earlier node (0 = stem .. {limit - 1}).")
+        if len(set(inputs)) != len(inputs):
+            raise SpecError(f"{field} lists a node twice: {inputs}.")
+
+    def node_channels(self, index):
+        """Channels of node `index` (0 = stem output, i = output of cell i)."""
+        return self.stem.filters if index == 0 else self.cells[index - 1].channels
+
+
+def as_spec(spec_or_dict):
+    """Accepts an `ArchSpec` or its dict form."""
+    if isinstance(spec_or_dict, ArchSpec):
+        return spec_or_dict
+    return ArchSpec.from_dict(spec_or_dict)

@@ -1,0 +1,1 @@
+"""Command-line entry points (`tfsr-train`, `tfsr-evaluate`, ...)."""

@@ -1,0 +1,116 @@
+"""What every tfsr command shares: quiet TensorFlow, clean user errors.
+
+A user mistake (a wrong flag, a missing file, a bad value) ends with one
+line `tfsr-<tool>: error: <what>` on stderr and exit code 2, never a
+traceback.  Ctrl-C ends with exit code 130 and a note that checkpoints keep
+the progress.
+"""
+
+import logging
+import os
+import sys
+
+# Before TensorFlow is imported anywhere: keep its C++ start-up chatter quiet.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow with stderr muted during its C++ start-up.
+
+    TF 2.21 prints oneDNN/CUDA notices through absl's C++ logging before
+    anything can configure it; TF_CPP_MIN_LOG_LEVEL no longer hides them.
+    Errors still surface: the import's exception is raised after stderr is
+    restored.
+    """
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # device start-up logs here too
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+if os.environ.get("TFSR_VERBOSE_TF") != "1":
+    _import_tensorflow_quietly()
+
+from tfsr.errors import UserError  # noqa: E402
+
+FLAGS = flags.FLAGS
+
+
+def fail(message):
+    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+def _parse_flags(argv):
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        fail(str(e).splitlines()[0] if str(e) else repr(e))
+    except UserError as e:  # raised while loading a --config file
+        fail(str(e))
+    except (OSError, SyntaxError, ImportError, AttributeError, KeyError, TypeError, ValueError) as e:
+        fail(f"bad flags: {e}")
+
+
+def run(main):
+    """Runs `main(argv)` under absl with tfsr's error handling."""
+
+    def wrapped(argv):
+        logging.basicConfig(format="%(levelname)s: %(message)s")
+        _quiet_absl()
+        try:
+            main(argv)
+        except UserError as e:
+            fail(str(e))
+        except KeyboardInterrupt:
+            print("interrupted; run the same command again to resume from the last checkpoint.", file=sys.stderr)
+            sys.exit(130)
+
+    app.run(wrapped, flags_parser=_parse_flags)
+
+
+def _quiet_absl():
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    absl_logging.use_python_logging()
+
+
+def require(value, flag):
+    """The value of a required flag/config field, or a clear error."""
+    if value in (None, ""):
+        fail(f"--{flag} is required")
+    return value
+
+
+def parse_size(text, flag):
+    """`480x320` (width x height) -> (height, width)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 1 or h < 1:
+            raise ValueError
+    except ValueError:
+        fail(f"--{flag}={text!r}: expected WIDTHxHEIGHT, e.g. 480x480")
+    return h, w
+
+
+def config_file_flag():
+    """Defines `--config` (an ml_collections file) defaulting to tfsr's own."""
+    from ml_collections import config_flags
+
+    import tfsr.config
+
+    config_flags.DEFINE_config_file(
+        "config",
+        tfsr.config.__file__,
+        "Configuration file (configs/*.py); override fields with --config.train.steps=1000 etc.",
+        lock_config=True,
+    )

@@ -1,0 +1,35 @@
+"""tfsr-cost: exact params and mult-adds of an architecture, as one JSON line.
+
+    tfsr-cost --arch=fsrcnn --lr_size=480x480 --scale=2
+    {"params": 12809, "mult_adds": 6006988800}
+"""
+
+import json
+
+from tfsr.cli import common
+
+from absl import flags  # noqa: E402
+
+flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn) or an ArchSpec .json file.")
+flags.DEFINE_string("lr_size", "480x480", "LR input size, WIDTHxHEIGHT.")
+flags.DEFINE_integer("scale", 2, "Upscaling factor (for built-ins; a spec file has its own).")
+flags.mark_flag_as_required("arch")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+    from tfsr.arch import count, zoo
+
+    size = common.parse_size(FLAGS.lr_size, "lr_size")
+    spec = zoo.resolve(FLAGS.arch, FLAGS.scale)
+    print(json.dumps(count(spec, size).to_dict()))
+
+
+def entry():
+    common.run(main)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,48 @@
+"""tfsr-evaluate: PSNR/SSIM (Y channel, `scale` border) of a model on a set.
+
+    tfsr-evaluate --model=runs/x/model.keras --data=val/Set5 --scale=2
+    tfsr-evaluate --model=bicubic --data=val/Set14 --scale=4 --json_out=r.json
+"""
+
+import json
+
+from tfsr.cli import common
+
+from absl import flags  # noqa: E402
+
+flags.DEFINE_string("model", None, "A .keras model, or 'bicubic' for the baseline.")
+flags.DEFINE_string("data", None, "Evaluation folder(s), comma-separated (default: bundled samples).")
+flags.DEFINE_integer("scale", 2, "Upscaling factor.")
+flags.DEFINE_string("json_out", None, "Also write the report as JSON here.")
+flags.DEFINE_integer("tile", 0, "LR tile size for tiled inference (0: whole images).")
+flags.mark_flag_as_required("model")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+    from tfsr import samples
+    from tfsr.data.evalsets import load_eval_set
+    from tfsr.evaluation import evaluate, format_table
+    from tfsr.inference import load_upscaler
+
+    upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile)
+    reports = {}
+    for folder in (FLAGS.data or samples.VAL_DIR).split(","):
+        report = evaluate(upscaler, load_eval_set(folder, FLAGS.scale), FLAGS.scale)
+        print(format_table(report, title=f"{FLAGS.model} on {folder} (x{FLAGS.scale})"))
+        reports[folder] = report
+    if FLAGS.json_out:
+        out = next(iter(reports.values())) if len(reports) == 1 else {"sets": reports}
+        with open(FLAGS.json_out, "w") as f:
+            json.dump(out, f, indent=1)
+        print(f"report written to {FLAGS.json_out}")
+
+
+def entry():
+    common.run(main)
+
+
+if __name__ == "__main__":
+    entry()

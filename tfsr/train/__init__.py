@@ -1,0 +1,1 @@
+from tfsr.train.trainer import Trainer, TrainingDiverged  # noqa: F401

@@ -31,6 +31,8 @@ def _make_layer(op):
         return keras.layers.Add(name=op.name)
     if op.kind == "concat":
         return keras.layers.Concatenate(name=op.name)
+    if op.kind == "upsample":
+        return keras.layers.UpSampling2D(a["factor"], interpolation=a["interpolation"], name=op.name)
     if op.kind == "depth_to_space":
         return PixelShuffle(a["block"], name=op.name)
     raise ValueError(f"no Keras layer for op kind {op.kind!r}")

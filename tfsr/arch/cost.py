@@ -10,6 +10,8 @@ Conventions (those of the FSRCNN/FALSR/DLSR tables):
   *output* grid (`k^2 * C_in * C_out * H_out * W_out`), the convention under
   which FSRCNN x2 is quoted at 6.0G mult-adds for a 480x480 input.  (It does
   fewer real multiplies: TensorFlow's profiler does not count it at all.)
+* Interpolation (the optional global skip) is free, like other
+  parameter-free ops.
 * Parameters include biases and PReLU slopes, i.e. `model.count_params()`.
 """
 

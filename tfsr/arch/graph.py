@@ -14,6 +14,7 @@ Primitive ops (attrs in brackets):
     act        [kind]                           relu | prelu | tanh
     add, concat                                 element-wise sum, channel concat
     depth_to_space [block]                      sub-pixel shuffle
+    upsample   [factor, interpolation]          nearest | bilinear resize
 """
 
 import dataclasses
@@ -101,6 +102,12 @@ class OpGraph:
             "depth_to_space", [x], src.channels // (block * block), src.upscale * block, label, block=block
         )
 
+    def upsample(self, x, factor, interpolation, label="global_skip"):
+        src = self[x]
+        return self._add(
+            "upsample", [x], src.channels, src.upscale * factor, label, factor=factor, interpolation=interpolation
+        )
+
     @property
     def output(self):
         return self.ops[-1].name
@@ -135,5 +142,8 @@ def lower(spec):
 
     g.prefix = "up_"
     x = g.concat([nodes[j] for j in spec.upsampler_inputs()])
-    UPSAMPLERS[spec.upsampler.type].emit(g, x, spec)
+    y = UPSAMPLERS[spec.upsampler.type].emit(g, x, spec)
+    if spec.upsampler.global_skip != "none":
+        skip = g.upsample(g.ops[0].name, spec.scale, spec.upsampler.global_skip)
+        g.add(y, skip, label="output")
     return g

@@ -17,7 +17,8 @@ trainer and the exporters consume it.  A spec is plain data:
          "activation": "relu"},
         ...
       ],
-      "upsampler": {"type": "subpixel", "kernel": 3, "inputs": [2]}
+      "upsampler": {"type": "subpixel", "kernel": 3, "inputs": [2],
+                    "global_skip": "none"}   # or nearest | bilinear
     }
 
 Cells and the upsampler take the channel-concatenation of their `inputs`
@@ -36,6 +37,7 @@ from tfsr.errors import UserError
 
 ACTIVATIONS = ("relu", "prelu", "tanh", "linear")
 SCALES = (2, 3, 4)
+GLOBAL_SKIPS = ("none", "nearest", "bilinear")
 
 
 class SpecError(UserError):
@@ -72,6 +74,9 @@ class UpsamplerSpec:
     type: str = "subpixel"
     kernel: int = 3
     inputs: Optional[List[int]] = None
+    # Add an interpolated copy of the LR input to the output, so the network
+    # learns only the residual detail (trains much faster, costs no MACs).
+    global_skip: str = "none"  # none | nearest | bilinear
 
 
 @dataclasses.dataclass
@@ -199,6 +204,10 @@ class ArchSpec:
                 f"upsampler.type: unknown upsampler {self.upsampler.type!r}; known: {sorted(registry.UPSAMPLERS)}."
             )
         positive_int(self.upsampler.kernel, "upsampler.kernel")
+        if self.upsampler.global_skip not in GLOBAL_SKIPS:
+            raise SpecError(
+                f"upsampler.global_skip must be one of {GLOBAL_SKIPS}, got {self.upsampler.global_skip!r}."
+            )
         self._validate_inputs(self.upsampler.inputs, len(self.cells) + 1, "upsampler.inputs")
 
     def _validate_inputs(self, inputs, limit, field):

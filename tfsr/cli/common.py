@@ -102,6 +102,19 @@ def parse_size(text, flag):
     return h, w
 
 
+def load_config():
+    """The `--config` ConfigDict (unlocked), or a clear error naming the file."""
+    try:
+        cfg = FLAGS.config
+        cfg.to_dict()  # a config that failed to load raises on first use
+    except Exception as e:  # ml_collections defers load errors to first access
+        filename = FLAGS["config"].config_filename
+        cause = e.__cause__ or e
+        reason = "file not found" if not os.path.exists(filename.split(":")[0]) else str(cause).splitlines()[0]
+        fail(f"--config={filename}: cannot load config ({reason})")
+    return cfg.unlock()
+
+
 def config_file_flag():
     """Defines `--config` (an ml_collections file) defaulting to tfsr's own."""
     from ml_collections import config_flags

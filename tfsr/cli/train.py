@@ -23,7 +23,7 @@ FLAGS = flags.FLAGS
 
 def resolved_config():
     """The config with explicit flags applied on top."""
-    cfg = FLAGS.config.unlock() if hasattr(FLAGS.config, "unlock") else FLAGS.config
+    cfg = common.load_config()
     for name in ("arch", "scale", "train_data", "val_data", "workdir"):
         value = getattr(FLAGS, name)
         if value is not None:

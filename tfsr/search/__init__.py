@@ -1,0 +1,1 @@
+"""Architecture search: spaces, hypermodels, oracles, tuners."""

@@ -1,0 +1,94 @@
+"""FALSR's elastic search space, expressed directly over `ArchSpec`s.
+
+The genome *is* the spec: every search strategy samples, mutates and crosses
+over `ArchSpec`s, so what the searcher proposes is exactly what the builder
+builds and the cost model prices.
+
+Micro (per cell): block in {conv, group_conv2, group_conv4,
+inverted_bottleneck}, channels in {16, 32, 48, 64}, kernel in {1, 3},
+residual in {no, yes}, repeats in {1, 2, 4}.
+Macro: the set of earlier nodes (0 = stem, i = cell i) each cell reads, and
+the set of nodes the upsampler reads (always including the last cell).
+Fixed: a 3x3, 32-filter stem, ReLU, a 3x3 sub-pixel upsampler plus a
+bilinear global skip (the cells learn the residual detail, which makes short
+proxy training far more telling).
+"""
+
+import dataclasses
+from typing import Tuple
+
+from tfsr.arch.spec import ArchSpec, CellSpec, StemSpec, UpsamplerSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class FalsrSpace:
+    scale: int = 2
+    channels: int = 1  # image channels (1 = Y)
+    min_cells: int = 3
+    max_cells: int = 7
+    blocks: Tuple[str, ...] = ("conv", "group_conv2", "group_conv4", "inverted_bottleneck")
+    widths: Tuple[int, ...] = (16, 32, 48, 64)
+    kernels: Tuple[int, ...] = (1, 3)
+    repeats: Tuple[int, ...] = (1, 2, 4)
+    stem_filters: int = 32
+    link_probability: float = 0.3  # chance of each extra (non-adjacent) macro link
+    global_skip: str = "bilinear"  # learn the residual over bilinear upsampling
+
+    # ---- sampling ---------------------------------------------------------------
+    def random_cell(self, rng, index):
+        """A random cell at position `index` (0-based), with random links."""
+        return CellSpec(
+            block=str(rng.choice(self.blocks)),
+            channels=int(rng.choice(self.widths)),
+            kernel=int(rng.choice(self.kernels)),
+            repeats=int(rng.choice(self.repeats)),
+            residual=bool(rng.random() < 0.5),
+            inputs=self.random_links(rng, index + 1),
+            activation="relu",
+        )
+
+    def random_links(self, rng, node):
+        """Inputs of node `node`: the previous node plus random earlier ones."""
+        links = [j for j in range(node - 1) if rng.random() < self.link_probability]
+        return sorted(links + [node - 1])
+
+    def sample(self, rng, name="falsr"):
+        """A random valid `ArchSpec` of this space. `rng`: numpy Generator."""
+        n = int(rng.integers(self.min_cells, self.max_cells + 1))
+        cells = [self.random_cell(rng, i) for i in range(n)]
+        return self.make_spec(cells, self.random_links(rng, n + 1), name=name)
+
+    def make_spec(self, cells, upsampler_inputs, name="falsr"):
+        """Assembles (and validates) a spec from cells and upsampler links."""
+        spec = ArchSpec(
+            scale=self.scale,
+            cells=cells,
+            stem=StemSpec(filters=self.stem_filters, kernel=3, activation="relu"),
+            upsampler=UpsamplerSpec(
+                type="subpixel", kernel=3, inputs=list(upsampler_inputs), global_skip=self.global_skip
+            ),
+            channels=self.channels,
+            name=name,
+        )
+        spec.validate()
+        return spec
+
+    def contains(self, spec):
+        """True if `spec` lies in this space (used by tests and the oracle)."""
+        if spec.scale != self.scale or spec.channels != self.channels:
+            return False
+        if not self.min_cells <= len(spec.cells) <= self.max_cells:
+            return False
+        if spec.stem.filters != self.stem_filters or spec.upsampler.type != "subpixel":
+            return False
+        for i, c in enumerate(spec.cells):
+            if (
+                c.block not in self.blocks
+                or c.channels not in self.widths
+                or c.kernel not in self.kernels
+                or c.repeats not in self.repeats
+            ):
+                return False
+            if i not in spec.cell_inputs(i):
+                return False
+        return len(spec.cells) in spec.upsampler_inputs()

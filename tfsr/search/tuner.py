@@ -1,0 +1,97 @@
+"""`ProxyTuner`: scores a candidate by incomplete training (FALSR's evaluator).
+
+Each trial builds the spec from its hyperparameters, trains it for a short,
+fixed budget on random patches and reports validation PSNR with the spec's
+cost.  The spec is stored beside the trial (`trial_<id>/spec.json`).  A NaN
+loss or an out-of-memory error fails the trial (recorded, not retried, the
+search goes on).  While training, the tuner sends heartbeats so a chief
+oracle can tell a slow worker from a dead one.
+"""
+
+import math
+import os
+import time
+
+import keras
+import keras_tuner
+
+from tfsr.arch import build_model, count
+from tfsr.evaluation import evaluate
+from tfsr.inference import KerasUpscaler
+
+
+class _Heartbeat(keras.callbacks.Callback):
+    def __init__(self, oracle, trial_id, every_seconds=5.0):
+        super().__init__()
+        self.oracle, self.trial_id, self.every = oracle, trial_id, every_seconds
+        self._last = time.time()
+        self.diverged = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+            self.diverged = True
+            self.model.stop_training = True
+        if time.time() - self._last > self.every:
+            self._last = time.time()
+            self.oracle.update_trial(self.trial_id, {})
+
+
+class ProxyTuner(keras_tuner.Tuner):
+    """Args:
+        hypermodel: a `FalsrHyperModel`.
+        oracle: any keras-tuner oracle over the hypermodel's hyperparameters.
+        train_data: a `PatchDataset`.
+        val_pairs: `EvalPair`s for the PSNR objective.
+        proxy: ConfigDict with `steps`, `learning_rate` (a `train_config()`).
+        lr_size: LR size the reported mult-adds are counted for.
+    """
+
+    def __init__(self, hypermodel, oracle, train_data, val_pairs, proxy, lr_size=(480, 480), **kwargs):
+        self.train_data, self.val_pairs = train_data, val_pairs
+        self.proxy, self.lr_size = proxy, tuple(lr_size)
+        self._calls_without_trial = 0
+        self._dataset = None
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+    def pre_create_trial(self):
+        # The oracle answers IDLE while others finish; don't hammer it.
+        self._calls_without_trial += 1
+        if self._calls_without_trial > 1:
+            time.sleep(1.0)
+
+    def on_trial_begin(self, trial):
+        self._calls_without_trial = 0
+        super().on_trial_begin(trial)
+
+    def run_trial(self, trial, *args, **kwargs):
+        spec = self.hypermodel.spec_from_hp(trial.hyperparameters)
+        spec.name = f"trial_{trial.trial_id}"
+        spec.save(os.path.join(self.get_trial_dir(trial.trial_id), "spec.json"))
+        cost = count(spec, self.lr_size)
+        keras.utils.set_random_seed(int(self.proxy.seed) + int(trial.trial_id))
+        model = build_model(spec)
+        model.compile(optimizer=keras.optimizers.Adam(self.proxy.learning_rate), loss="mae")
+        heartbeat = _Heartbeat(self.oracle, trial.trial_id)
+        try:
+            if self._dataset is None:  # one pipeline serves every trial
+                self._dataset = self.train_data.dataset()
+            model.fit(
+                self._dataset,
+                steps_per_epoch=self.proxy.steps,
+                epochs=1,
+                verbose=0,
+                shuffle=False,
+                callbacks=[heartbeat],
+            )
+        except MemoryError as e:
+            raise keras_tuner.errors.FailedTrialError(f"out of memory: {e}") from None
+        except Exception as e:
+            if type(e).__name__ == "ResourceExhaustedError":
+                raise keras_tuner.errors.FailedTrialError(f"out of memory: {e}") from None
+            raise
+        if heartbeat.diverged:
+            raise keras_tuner.errors.FailedTrialError("loss became NaN/inf during proxy training")
+        psnr = evaluate(KerasUpscaler(model, scale=spec.scale), self.val_pairs, spec.scale)["mean"]["psnr"]
+        if not math.isfinite(psnr):
+            raise keras_tuner.errors.FailedTrialError(f"validation PSNR is {psnr}")
+        return {"psnr": psnr, "mult_adds": float(cost.mult_adds), "params": float(cost.params)}

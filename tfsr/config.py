@@ -26,7 +26,12 @@ def train_config():
     )
 
 
-def get_config():
+def get_config(name="train"):
+    """`name`: "train" (default) or "search", as `--config=tfsr/config.py:search`."""
+    if name == "search":
+        return search_config()
+    if name == "demo":
+        return demo_search_config()
     return ml_collections.ConfigDict(
         {
             "arch": "fsrcnn",  # built-in name or a spec .json file
@@ -38,3 +43,40 @@ def get_config():
             "train": train_config(),
         }
     )
+
+
+def search_config():
+    """Settings of an architecture search (tfsr-search)."""
+    config = get_config("train")
+    config.arch = ""  # unused: the search proposes architectures
+    config.search = ml_collections.ConfigDict(
+        {
+            "max_trials": 40,
+            "population_size": 10,
+            "crossover_probability": 0.5,
+            # Weights of the mutation sources; rl = 0 gives pure NSGA-II.
+            "mutation_mix": {"random": 0.4, "flops": 0.2, "params": 0.1, "rl": 0.3},
+            "min_psnr": 0.0,  # dB; 0 = no floor
+            "max_mult_adds": 0.0,  # for lr_size; 0 = no ceiling
+            "max_params": 0,  # 0 = no ceiling
+            "lr_size": "480x480",  # WIDTHxHEIGHT the mult-adds are counted for
+            "top_k": 3,
+            "seed": 0,
+            "worker_timeout": 600,  # s without heartbeat before a trial is reassigned
+        }
+    )
+    config.space = ml_collections.ConfigDict({"min_cells": 3, "max_cells": 7, "global_skip": "bilinear"})
+    config.proxy = train_config()  # incomplete training of each candidate
+    config.proxy.update({"steps": 300, "batch_size": 16, "patch_size": 24, "learning_rate": 2e-3})
+    return config
+
+
+def demo_search_config():
+    """A search small enough for a few minutes on 2 CPU cores (bundled images)."""
+    config = search_config()
+    config.search.update({"max_trials": 14, "population_size": 6, "max_mult_adds": 3.0e9})
+    config.space.update({"min_cells": 2, "max_cells": 4})
+    config.proxy.update({"steps": 120})
+    config.train.update({"steps": 1500, "checkpoint_every": 500, "log_every": 250})
+    return config
+

@@ -8,14 +8,16 @@ spec.channels)`.  Outputs are not clipped, so the loss sees the raw values.
 import keras
 
 from tfsr.arch.graph import lower
-from tfsr.arch.layers import PixelShuffle
+from tfsr.arch.layers import ChannelSplit, PixelShuffle
 from tfsr.arch.spec import as_spec
 
 
 def _make_layer(op):
     a = op.attrs
     if op.kind == "conv":
-        return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", groups=a["groups"], name=op.name)
+        if a["groups"] > 1:
+            return _GroupedConv(op)
+        return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", name=op.name)
     if op.kind == "dwconv":
         return keras.layers.DepthwiseConv2D(a["kernel"], padding="same", name=op.name)
     if op.kind == "deconv":
@@ -36,6 +38,30 @@ def _make_layer(op):
     if op.kind == "depth_to_space":
         return PixelShuffle(a["block"], name=op.name)
     raise ValueError(f"no Keras layer for op kind {op.kind!r}")
+
+
+class _GroupedConv:
+    """A grouped conv as split -> one Conv2D per group -> concat.
+
+    Keras' `Conv2D(groups=g)` runs on TensorFlow-CPU through per-shape XLA
+    functions: a 9K-param spec with five grouped convs trained at 3.2
+    steps/s that way and at 48.6 steps/s split (2-core CPU). Split
+    convs use the ordinary kernels, convert to TFLite as plain ops and have
+    exactly the same parameters and mult-adds.
+    """
+
+    def __init__(self, op):
+        a = op.attrs
+        self.split = ChannelSplit(a["groups"], name=f"{op.name}_split")
+        self.convs = [
+            keras.layers.Conv2D(a["filters"] // a["groups"], a["kernel"], padding="same", name=f"{op.name}_g{k}")
+            for k in range(a["groups"])
+        ]
+        self.concat = keras.layers.Concatenate(name=op.name)
+
+    def __call__(self, x):
+        parts = self.split(x)
+        return self.concat([conv(part) for conv, part in zip(self.convs, parts)])
 
 
 def build_model(spec):

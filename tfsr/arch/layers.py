@@ -26,3 +26,22 @@ class PixelShuffle(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "block_size": self.block_size}
+
+
+@keras.saving.register_keras_serializable(package="tfsr")
+class ChannelSplit(keras.layers.Layer):
+    """Splits the channels into `groups` equal parts (a list of tensors)."""
+
+    def __init__(self, groups, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = int(groups)
+
+    def call(self, inputs):
+        return keras.ops.split(inputs, self.groups, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        *rest, c = input_shape
+        return [(*rest, c // self.groups)] * self.groups
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups}

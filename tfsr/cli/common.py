@@ -30,6 +30,9 @@ def _import_tensorflow_quietly():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # device start-up logs here too
+        # Keras runs grouped convs on CPU through per-shape XLA functions;
+        # TF's retracing warnings about them are expected, not actionable.
+        tf.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -115,15 +118,19 @@ def load_config():
     return cfg.unlock()
 
 
-def config_file_flag():
-    """Defines `--config` (an ml_collections file) defaulting to tfsr's own."""
+def config_file_flag(default="train"):
+    """Defines `--config` (an ml_collections file) defaulting to tfsr's own.
+
+    `default`: "train", "search" or "demo": which `tfsr.config.get_config(name)`
+    is used, selected with ml_collections' `file:name` syntax.
+    """
     from ml_collections import config_flags
 
     import tfsr.config
 
     config_flags.DEFINE_config_file(
         "config",
-        tfsr.config.__file__,
+        tfsr.config.__file__ + ("" if default == "train" else f":{default}"),
         "Configuration file (configs/*.py); override fields with --config.train.steps=1000 etc.",
         lock_config=True,
     )

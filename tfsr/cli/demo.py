@@ -2,9 +2,12 @@
 
     make demo            (or: python tools/demo.py --workdir=runs/demo)
 
-Trains a small generator on the images shipped inside the package, evaluates
-it against bicubic upscaling on held-out samples, and writes a before/after
-picture.  Re-running resumes (or reuses) the finished training.
+1. searches FALSR's space under a mult-adds ceiling (configs/demo.py settings),
+2. trains the best feasible spec of the Pareto front longer,
+3. evaluates it against bicubic upscaling on held-out samples,
+4. writes a before/after picture and prints where everything is.
+
+Re-running with the same --workdir resumes (finished steps are reused).
 """
 
 import json
@@ -15,18 +18,17 @@ from tfsr.cli import common
 from absl import flags  # noqa: E402
 
 flags.DEFINE_string("workdir", "runs/demo", "Where everything is written.")
-flags.DEFINE_string("arch", "fsrcnn", "Architecture to train (built-in name or spec .json).")
-flags.DEFINE_integer("scale", 2, "Upscaling factor.")
-flags.DEFINE_integer("steps", 600, "Training steps.")
+common.config_file_flag(default="demo")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     if len(argv) > 1:
         common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+    cfg = common.load_config()
     from tfsr import samples
-    from tfsr.arch import zoo
-    from tfsr.config import train_config
+    from tfsr.arch import ArchSpec, count
+    from tfsr.search.run import run_search
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
     from tfsr.evaluation import evaluate, format_table
@@ -35,35 +37,43 @@ def main(argv):
     from tfsr.visualize import busiest_crop, comparison_grid, comparison_strip
 
     workdir = os.path.abspath(FLAGS.workdir)
-    spec = zoo.resolve(FLAGS.arch, FLAGS.scale)
-    cfg = train_config()
-    cfg.update(dict(steps=FLAGS.steps, checkpoint_every=200, log_every=100, patch_size=24, batch_size=16))
-    print(f"== 1/3 training {spec.name} x{spec.scale} on the bundled sample images ({FLAGS.steps} steps)")
-    train = PatchDataset(samples.TRAIN_DIR, spec.scale, cfg.patch_size, cfg.batch_size, seed=0)
-    val = load_eval_set(samples.VAL_DIR, spec.scale)
-    trainer = Trainer(spec, train, val, os.path.join(workdir, "train"), cfg)
+    print(f"== 1/4 searching ({cfg.search.max_trials} trials, {cfg.proxy.steps} proxy steps each)", flush=True)
+    rows = run_search(cfg, os.path.join(workdir, "search"))
+    if not rows:
+        common.fail("the search found no feasible architecture; relax search.max_mult_adds / min_psnr")
+    best = max(rows, key=lambda r: r["psnr"])
+    spec = ArchSpec.from_dict(best["spec"])
+    cost = count(spec, (480, 480))
+    print(f"\n== 2/4 training the best feasible spec (trial {best['trial_id']}: {cost.params:,} params, "
+          f"{cost.mult_adds / 1e9:.2f}G mult-adds at 480x480) for {cfg.train.steps} steps", flush=True)
+    train = PatchDataset(cfg.train_data or samples.TRAIN_DIR, spec.scale, cfg.train.patch_size, cfg.train.batch_size,
+                         color=cfg.color, seed=0)  # fmt: skip
+    val = load_eval_set(cfg.val_data or samples.VAL_DIR, spec.scale)
+    trainer = Trainer(spec, train, val, os.path.join(workdir, "train"), cfg.train)
     model = trainer.fit()
 
-    print("== 2/3 evaluating against bicubic on the held-out samples")
-    ours = KerasUpscaler(model, scale=spec.scale)
-    bicubic = BicubicUpscaler(spec.scale)
+    print("\n== 3/4 evaluating against bicubic on the held-out samples", flush=True)
+    ours, bicubic = KerasUpscaler(model, scale=spec.scale), BicubicUpscaler(spec.scale)
     reports = {"bicubic": evaluate(bicubic, val, spec.scale), spec.name: evaluate(ours, val, spec.scale)}
     for name, report in reports.items():
         print(format_table(report, title=name))
     with open(os.path.join(workdir, "evaluation.json"), "w") as f:
         json.dump(reports, f, indent=1)
 
-    print("== 3/3 writing before/after crops")
-    rows = []
+    print("\n== 4/4 writing before/after crops", flush=True)
+    strips = []
     for pair in val:
-        sr, bi = ours.super_resolve(pair.lr).image, bicubic.super_resolve(pair.lr).image
         crop = busiest_crop(pair.hr, 96)
-        rows.append(comparison_strip([("bicubic", bi), (spec.name, sr), ("HR", pair.hr)], crop=crop, zoom=3))
+        panels = [("bicubic", bicubic.super_resolve(pair.lr).image), (spec.name, ours.super_resolve(pair.lr).image),
+                  ("HR", pair.hr)]  # fmt: skip
+        strips.append(comparison_strip(panels, crop=crop, zoom=3))
     figure = os.path.join(workdir, "before_after.png")
-    comparison_grid(rows).save(figure)
+    comparison_grid(strips).save(figure)
     gain = reports[spec.name]["mean"]["psnr"] - reports["bicubic"]["mean"]["psnr"]
-    print(f"\n{spec.name}: {reports[spec.name]['mean']['psnr']:.2f} dB vs bicubic {reports['bicubic']['mean']['psnr']:.2f} dB ({gain:+.2f} dB)")
+    print(f"\n{spec.name}: {reports[spec.name]['mean']['psnr']:.2f} dB vs bicubic "
+          f"{reports['bicubic']['mean']['psnr']:.2f} dB ({gain:+.2f} dB) on the bundled validation images")
     print(f"results in {workdir}:")
+    print(f"  Pareto front    {os.path.join(workdir, 'search', 'pareto.png')} (+ pareto.json, top/)")
     print(f"  model           {trainer.model_path}")
     print(f"  evaluation      {os.path.join(workdir, 'evaluation.json')}")
     print(f"  before/after    {figure}")

@@ -68,6 +68,7 @@ class ProxyTuner(keras_tuner.Tuner):
         spec.name = f"trial_{trial.trial_id}"
         spec.save(os.path.join(self.get_trial_dir(trial.trial_id), "spec.json"))
         cost = count(spec, self.lr_size)
+        print(f"[{self.tuner_id}] trial {trial.trial_id}: proxy training for {self.proxy.steps} steps", flush=True)
         keras.utils.set_random_seed(int(self.proxy.seed) + int(trial.trial_id))
         model = build_model(spec)
         model.compile(optimizer=keras.optimizers.Adam(self.proxy.learning_rate), loss="mae")

@@ -1,0 +1,180 @@
+"""End-to-end searches on the bundled images, with tiny budgets."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, run_tool
+from tfsr.config import demo_search_config
+from tfsr.search.run import make_tuner
+
+TINY = [
+    "--config=configs/demo.py",
+    "--config.search.max_trials=6",
+    "--config.search.population_size=3",
+    "--config.proxy.steps=15",
+    "--config.proxy.batch_size=4",
+    "--config.proxy.patch_size=12",
+    "--config.space.max_cells=3",
+]
+
+
+def tiny_config(**search):
+    cfg = demo_search_config()
+    cfg.search.update(dict(max_trials=6, population_size=3, **search))
+    cfg.proxy.update(dict(steps=15, batch_size=4, patch_size=12))
+    cfg.space.update(dict(max_cells=3))
+    return cfg
+
+
+def trials_on_disk(workdir):
+    base = os.path.join(workdir, "search")
+    out = {}
+    for name in os.listdir(base):
+        if name.startswith("trial_"):
+            with open(os.path.join(base, name, "trial.json")) as f:
+                t = json.load(f)
+            out[t["trial_id"]] = t
+    return out
+
+
+def test_tiny_search_respects_constraints_and_resumes_its_state(tmp_path):
+    cfg = tiny_config(max_mult_adds=1.5e9, min_psnr=20.0)
+    tuner = make_tuner(cfg, str(tmp_path))
+    tuner.search()
+    oracle = tuner.oracle
+    completed = oracle.completed()
+    assert len(completed) == 6
+    # Cost ceilings are enforced before training: nothing over 1.5G ran.
+    assert all(oracle.cost_of(t).mult_adds <= 1.5e9 for t in completed)
+    front = oracle.pareto_front()
+    assert front
+    for t in front:  # nothing feasible dominates a front member
+        for u in completed:
+            better = u.score >= t.score and oracle.cost_of(u).mult_adds <= oracle.cost_of(t).mult_adds
+            strictly = u.score > t.score or oracle.cost_of(u).mult_adds < oracle.cost_of(t).mult_adds
+            assert not (better and strictly and oracle.cost_of(u).params <= oracle.cost_of(t).params) or u is t
+    # Children after the first population were bred, not sampled.
+    assert any(o != "random" for o in oracle.origins.values())
+    # The saved oracle state restores RNG, policy and history exactly.
+    rng_state = oracle.rng.bit_generator.state
+    again = make_tuner(cfg, str(tmp_path)).oracle
+    assert again.rng.bit_generator.state == rng_state
+    assert again.policy.get_state() == oracle.policy.get_state()
+    assert again.origins == oracle.origins and len(again.completed()) == 6
+
+
+def test_search_cli_writes_front_and_resumes_after_sigkill(tmp_path):
+    workdir = tmp_path / "run"
+    args = [*TINY, f"--workdir={workdir}"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfsr.cli.search", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    deadline = time.time() + 240
+    killed_during = None
+    while time.time() < deadline:
+        time.sleep(0.3)
+        if not (workdir / "search").exists():
+            continue
+        trials = trials_on_disk(str(workdir))
+        done = [t for t in trials.values() if t["status"] == "COMPLETED"]
+        running = [t for t in trials.values() if t["status"] == "RUNNING"]
+        if len(done) >= 2 and running:
+            proc.send_signal(signal.SIGKILL)
+            killed_during = running[0]["trial_id"]
+            done_before_kill = {t["trial_id"] for t in trials_on_disk(str(workdir)).values() if t["status"] == "COMPLETED"}
+            break
+    proc.wait()
+    assert killed_during is not None, "the search never reached a running trial after two completed ones"
+
+    result = run_tool("search", *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    trials = trials_on_disk(str(workdir))
+    assert sorted(trials) == [f"{i}" for i in range(6)]  # no extra trial ids
+    assert all(t["status"] == "COMPLETED" for t in trials.values())
+    # The killed trial was re-run, the others were not retrained.
+    assert f"trial {killed_during}: proxy training" in result.stdout
+    retrained = {line.split("trial ")[1].split(":")[0] for line in result.stdout.splitlines() if ": proxy training" in line}
+    assert not retrained & done_before_kill
+    assert retrained | done_before_kill == set(trials)
+    report = json.loads((workdir / "pareto.json").read_text())
+    assert report["trials"] == 6 and report["front"]
+    for row in report["front"]:
+        assert set(row) == {"trial_id", "spec", "psnr", "params", "mult_adds"}
+    assert (workdir / "pareto.png").stat().st_size > 10_000
+    tops = os.listdir(workdir / "top")
+    assert 1 <= len(tops) <= 3
+    cost = run_tool("cost", f"--arch={workdir / 'top' / sorted(tops)[0]}", "--lr_size=480x480")
+    assert cost.returncode == 0 and json.loads(cost.stdout)["mult_adds"] <= 3.0e9
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(role, workdir, port, log, extra=()):
+    env = {
+        **os.environ,
+        "KERASTUNER_TUNER_ID": role,
+        "KERASTUNER_ORACLE_IP": "127.0.0.1",
+        "KERASTUNER_ORACLE_PORT": str(port),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tfsr.cli.search", *TINY, f"--workdir={workdir}", *extra],
+        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def _ran(log):
+    text = open(log).read()
+    return [line.split("trial ")[1].split(":")[0] for line in text.splitlines() if ": proxy training" in line]
+
+
+@pytest.mark.parametrize("kill_a_worker", [False, True], ids=["two_workers", "worker_killed"])
+def test_distributed_chief_and_workers(tmp_path, kill_a_worker):
+    workdir, port = tmp_path / "run", _free_port()
+    extra = ["--config.search.worker_timeout=8"]
+    logs = {r: tmp_path / f"{r}.log" for r in ("chief", "worker0", "worker1")}
+    procs = {"chief": _start("chief", workdir, port, logs["chief"], extra)}
+    time.sleep(4)  # let the chief open its port
+    for w in ("worker0", "worker1"):
+        procs[w] = _start(w, workdir, port, logs[w], extra)
+    killed_trial = None
+    if kill_a_worker:
+        deadline = time.time() + 200
+        while time.time() < deadline and not killed_trial:
+            ran = _ran(logs["worker1"])
+            if ran:
+                time.sleep(0.5)  # well inside that trial's training
+                procs["worker1"].send_signal(signal.SIGKILL)
+                killed_trial = ran[-1]
+            time.sleep(0.2)
+        assert killed_trial, "worker1 never started a trial"
+    try:
+        assert procs["chief"].wait(timeout=300) == 0, open(logs["chief"]).read()[-3000:]
+        assert procs["worker0"].wait(timeout=60) == 0, open(logs["worker0"]).read()[-3000:]
+        if not kill_a_worker:
+            assert procs["worker1"].wait(timeout=60) == 0
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+    trials = trials_on_disk(str(workdir))
+    assert sorted(trials) == [f"{i}" for i in range(6)]
+    assert all(t["status"] == "COMPLETED" for t in trials.values())
+    ran0, ran1 = _ran(logs["worker0"]), _ran(logs["worker1"])
+    if kill_a_worker:
+        assert killed_trial in ran0  # the reclaimed trial was finished by worker0
+        assert sorted(ran0 + [t for t in ran1 if t != killed_trial]) == sorted(trials)
+    else:
+        assert sorted(ran0 + ran1) == sorted(trials)  # every trial ran exactly once
+        assert ran0 and ran1  # both workers took part
+    assert json.loads((workdir / "pareto.json").read_text())["trials"] == 6

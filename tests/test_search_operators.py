@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from tfsr.arch import build_model, count
+from tfsr.search import operators
+from tfsr.search.controller import MutationPolicy
+from tfsr.search.space import FalsrSpace
+
+SPACE = FalsrSpace(min_cells=2, max_cells=6)
+
+
+def test_crossover_and_mutation_only_make_valid_specs_of_the_space():
+    rng = np.random.default_rng(0)
+    population = [SPACE.sample(rng) for _ in range(12)]
+    policy = MutationPolicy(SPACE)
+    for k in range(150):
+        a, b = population[k % 12], population[(k * 5 + 1) % 12]
+        child = operators.crossover(SPACE, a, b, rng)
+        mode = ("random", "flops", "params")[k % 3]
+        child = operators.mutate(SPACE, child, rng, mode=mode, lr_size=(32, 32))
+        cell, gene, value, _ = policy.propose(rng, len(child.cells))
+        child = operators.apply_cell_action(SPACE, child, cell, gene, value)
+        child.validate()
+        assert SPACE.contains(child), child.to_dict()
+    model = build_model(child)  # the last one builds and prices exactly
+    assert count(child, (8, 8)).params == model.count_params()
+
+
+def test_mutation_changes_something():
+    rng = np.random.default_rng(1)
+    spec = SPACE.sample(rng)
+    changed = sum(operators.mutate(SPACE, spec, rng).to_dict() != spec.to_dict() for _ in range(40))
+    assert changed >= 30  # a link flip can occasionally hit a mandatory link
+
+
+def test_flops_roulette_targets_the_costliest_cell():
+    rng = np.random.default_rng(2)
+    spec = SPACE.make_spec(
+        [SPACE.random_cell(rng, i) for i in range(3)], [3], name="t"
+    )
+    spec.cells[0].channels, spec.cells[0].repeats, spec.cells[0].block = 64, 4, "conv"
+    spec.cells[1].channels, spec.cells[1].repeats, spec.cells[1].block = 16, 1, "conv"
+    spec.cells[2].channels, spec.cells[2].repeats, spec.cells[2].block = 16, 1, "conv"
+    hits = np.zeros(3)
+    for _ in range(200):
+        child = operators.mutate(SPACE, spec, rng, mode="flops")
+        for i in range(min(3, len(child.cells))):
+            a, b = child.cells[i], spec.cells[i]
+            if (a.block, a.channels, a.kernel, a.residual, a.repeats) != (b.block, b.channels, b.kernel, b.residual, b.repeats):
+                hits[i] += 1
+    assert hits[0] > hits[1] + hits[2]
+
+
+def test_reinforce_learns_a_rewarded_action():
+    rng = np.random.default_rng(3)
+    policy = MutationPolicy(SPACE, learning_rate=0.3)
+    target = SPACE.widths.index(16)
+    for _ in range(300):
+        _, gene, value, action = policy.propose(rng, 5)
+        reward = 1.0 if gene == "channels" and value == 16 else 0.0
+        policy.learn(action, reward)
+    probs = policy._softmax(policy.logits["channels"])
+    assert probs[target] == probs.max() and probs[target] > 0.5
+    state = policy.get_state()
+    again = MutationPolicy(SPACE)
+    again.set_state(state)
+    np.testing.assert_allclose(again.logits["channels"], policy.logits["channels"])

@@ -1,0 +1,95 @@
+"""What a finished (or interrupted) search leaves behind for people.
+
+    pareto.json   {"trials": N_completed, "front": [{"trial_id", "spec",
+                  "psnr", "params", "mult_adds"}, ...]}  (feasible, non-dominated,
+                  mult-adds for the search's LR size, sorted by mult-adds)
+    pareto.png    PSNR vs mult-adds: all trials grey, the front highlighted,
+                  the constraints drawn
+    top/<rank>_trial_<id>.json   the best-PSNR front members, ready for tfsr-train
+"""
+
+import json
+import os
+
+from keras_tuner.src.engine import trial as trial_module
+
+
+def front_rows(oracle):
+    rows = []
+    for t in oracle.pareto_front():
+        cost = oracle.cost_of(t)
+        spec = oracle.spec_of(t)
+        spec.name = f"trial_{t.trial_id}"
+        rows.append(
+            {
+                "trial_id": t.trial_id,
+                "spec": spec.to_dict(),
+                "psnr": float(t.score),
+                "params": int(cost.params),
+                "mult_adds": int(cost.mult_adds),
+            }
+        )
+    return rows
+
+
+def write_report(oracle, workdir, top_k=3):
+    """Writes pareto.json, pareto.png and the top-k specs; returns the rows."""
+    completed = oracle.completed()
+    rows = front_rows(oracle)
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "pareto.json"), "w") as f:
+        json.dump({"trials": len(completed), "lr_size": list(oracle.lr_size), "front": rows}, f, indent=1)
+    top_dir = os.path.join(workdir, "top")
+    os.makedirs(top_dir, exist_ok=True)
+    for old in os.listdir(top_dir):
+        os.remove(os.path.join(top_dir, old))
+    for rank, row in enumerate(sorted(rows, key=lambda r: -r["psnr"])[:top_k], 1):
+        with open(os.path.join(top_dir, f"{rank}_trial_{row['trial_id']}.json"), "w") as f:
+            json.dump(row["spec"], f, indent=2)
+    plot_front(oracle, completed, rows, os.path.join(workdir, "pareto.png"))
+    return rows
+
+
+def plot_front(oracle, completed, rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    xs = [oracle.cost_of(t).mult_adds / 1e9 for t in completed]
+    ys = [t.score for t in completed]
+    ax.scatter(xs, ys, c="0.7", s=18, label=f"trials ({len(completed)})")
+    failed = [t for t in oracle.trials.values() if t.status == trial_module.TrialStatus.FAILED]
+    if rows:
+        fx = [r["mult_adds"] / 1e9 for r in rows]
+        fy = [r["psnr"] for r in rows]
+        ax.plot(fx, fy, "-o", c="tab:red", ms=6, label=f"Pareto front ({len(rows)})")
+        for r in rows:
+            ax.annotate(r["trial_id"], (r["mult_adds"] / 1e9, r["psnr"]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    if oracle.max_mult_adds:
+        ax.axvline(oracle.max_mult_adds / 1e9, ls="--", c="tab:blue", lw=1, label="max mult-adds")
+    if oracle.min_psnr:
+        ax.axhline(oracle.min_psnr, ls=":", c="tab:green", lw=1, label="min PSNR")
+    h, w = oracle.lr_size
+    ax.set_xlabel(f"mult-adds (G) for a {w}x{h} LR input")
+    ax.set_ylabel("validation PSNR (dB, proxy training)")
+    title = "tfsr search: PSNR vs mult-adds"
+    if failed:
+        title += f" ({len(failed)} failed trials not shown)"
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def format_front(rows):
+    lines = [f"{'trial':>6}  {'PSNR':>7}  {'mult-adds':>10}  {'params':>8}  cells"]
+    for r in rows:
+        lines.append(
+            f"{r['trial_id']:>6}  {r['psnr']:7.2f}  {r['mult_adds'] / 1e9:9.2f}G  {r['params'] / 1e3:7.1f}K  {len(r['spec']['cells'])}"
+        )
+    return "\n".join(lines)

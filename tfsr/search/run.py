@@ -1,0 +1,117 @@
+"""Wiring a search from a config: space, hypermodel, oracle, tuner.
+
+`make_tuner(cfg, workdir)` is what `tfsr-search`, the demo, the tests and
+the benchmark share.  The keras-tuner project lives in `workdir/search`;
+running again with the same workdir resumes it.
+"""
+
+import os
+
+import keras_tuner
+
+from tfsr import samples
+from tfsr.data.evalsets import load_eval_set
+from tfsr.data.pipeline import PatchDataset
+from tfsr.errors import UserError
+from tfsr.search.hypermodel import FalsrHyperModel
+from tfsr.search.oracle import ParetoOracle
+from tfsr.search.space import FalsrSpace
+from tfsr.search.tuner import ProxyTuner
+
+
+def parse_lr_size(text):
+    try:
+        w, h = (int(v) for v in str(text).lower().split("x"))
+        assert w > 0 and h > 0
+    except (ValueError, AssertionError):
+        raise UserError(f"search.lr_size={text!r}: expected WIDTHxHEIGHT, e.g. 480x480") from None
+    return h, w
+
+
+def make_space(cfg):
+    if cfg.space.min_cells < 1 or cfg.space.max_cells < cfg.space.min_cells:
+        raise UserError(f"space: need 1 <= min_cells <= max_cells, got {cfg.space.min_cells}, {cfg.space.max_cells}")
+    return FalsrSpace(
+        scale=cfg.scale,
+        channels=1 if cfg.color == "y" else 3,
+        min_cells=cfg.space.min_cells,
+        max_cells=cfg.space.max_cells,
+        global_skip=cfg.space.global_skip,
+    )
+
+
+def make_oracle(cfg, hypermodel, kind="pareto"):
+    s = cfg.search
+    if s.max_trials < 1 or s.population_size < 1:
+        raise UserError("search.max_trials and search.population_size must be positive")
+    if kind == "random":  # keras-tuner's own, for comparisons
+        return keras_tuner.oracles.RandomSearchOracle(
+            objective=keras_tuner.Objective("psnr", "max"), max_trials=s.max_trials, seed=s.seed + 1,
+            max_consecutive_failed_trials=s.max_trials,
+        )  # fmt: skip
+    try:
+        return ParetoOracle(
+            hypermodel,
+            max_trials=s.max_trials,
+            population_size=s.population_size,
+            min_psnr=s.min_psnr or None,
+            max_mult_adds=s.max_mult_adds or None,
+            max_params=s.max_params or None,
+            lr_size=parse_lr_size(s.lr_size),
+            mutation_mix=dict(s.mutation_mix),
+            crossover_probability=s.crossover_probability,
+            worker_timeout=s.worker_timeout,
+            seed=s.seed,
+        )
+    except ValueError as e:
+        raise UserError(f"search config: {e}") from None
+
+
+def make_tuner(cfg, workdir, oracle_kind="pareto", verbose=True):
+    """A `ProxyTuner` over the config's space and data, resuming `workdir`."""
+    hypermodel = FalsrHyperModel(make_space(cfg), learning_rate=cfg.proxy.learning_rate)
+    oracle = make_oracle(cfg, hypermodel, oracle_kind)
+    train = PatchDataset(
+        cfg.train_data or samples.TRAIN_DIR,
+        cfg.scale,
+        patch_size=cfg.proxy.patch_size,
+        batch_size=cfg.proxy.batch_size,
+        color=cfg.color,
+        seed=cfg.proxy.seed,
+    )
+    val = load_eval_set(cfg.val_data or samples.VAL_DIR, cfg.scale, limit=cfg.proxy.val_limit or None)
+    os.makedirs(workdir, exist_ok=True)
+    return ProxyTuner(
+        hypermodel,
+        oracle,
+        train,
+        val,
+        cfg.proxy,
+        lr_size=parse_lr_size(cfg.search.lr_size),
+        directory=workdir,
+        project_name="search",
+        overwrite=False,
+    )
+
+
+def run_search(cfg, workdir):
+    """Runs (or resumes) the search; returns the front rows, or None on a worker."""
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    from tfsr.search.report import format_front, write_report
+
+    tuner = make_tuner(cfg, workdir)
+    done = len(tuner.oracle.completed()) if hasattr(tuner.oracle, "completed") else 0
+    role = os.environ.get("KERASTUNER_TUNER_ID", "local")
+    print(f"search: {cfg.search.max_trials} trials, {done} already completed ({role}); workdir {workdir}", flush=True)
+    tuner.search()
+    if dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle():
+        print(f"worker {role}: no trials left", flush=True)
+        return None
+    rows = write_report(tuner.oracle, workdir, top_k=cfg.search.top_k)
+    print("\nPareto front (feasible, non-dominated):")
+    print(format_front(rows) if rows else "  (empty: no completed trial met the constraints)")
+    print(f"\nfront plot: {os.path.join(workdir, 'pareto.png')}")
+    print(f"front:      {os.path.join(workdir, 'pareto.json')}")
+    print(f"top specs:  {os.path.join(workdir, 'top')}/ (tfsr-train --arch=FILE ...)")
+    return rows

@@ -34,6 +34,7 @@ def test_cost_prints_one_json_line(tmp_path):
         ("cost", ["--arch=fsrcnn", "--lr_size=big"], ["--lr_size"]),
         ("cost", ["--arch=missing.json"], ["missing.json"]),
         ("cost", ["--arch=fsrcnn", "--nonsense=1"], ["nonsense"]),
+        ("cost", ["--arch=fsrcnn", "stray"], ["unexpected arguments: stray"]),
         ("cost", ["--arch=fsrcnn", "--scale=5"], ["scale"]),
         ("evaluate", ["--model=nope.keras"], ["nope.keras"]),
         ("evaluate", ["--model=bicubic", "--data=/no/such/folder"], ["/no/such/folder"]),

@@ -27,7 +27,7 @@ TINY = [
 
 def tiny_config(**search):
     cfg = demo_search_config()
-    cfg.search.update(dict(max_trials=6, population_size=3, **search))
+    cfg.search.update({"max_trials": 6, "population_size": 3, **search})
     cfg.proxy.update(dict(steps=15, batch_size=4, patch_size=12))
     cfg.space.update(dict(max_cells=3))
     return cfg
@@ -178,3 +178,26 @@ def test_distributed_chief_and_workers(tmp_path, kill_a_worker):
         assert sorted(ran0 + ran1) == sorted(trials)  # every trial ran exactly once
         assert ran0 and ran1  # both workers took part
     assert json.loads((workdir / "pareto.json").read_text())["trials"] == 6
+
+
+def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path, monkeypatch):
+    import keras
+
+    import tfsr.search.tuner as tuner_module
+
+    real_build = tuner_module.build_model
+
+    def build_with_nan_for_trial_1(spec):
+        model = real_build(spec)
+        if spec.name == "trial_1":  # poison one candidate: NaN outputs -> NaN loss
+            out = keras.layers.Rescaling(float("nan"))(model.outputs[0])
+            model = keras.Model(model.inputs, out)
+        return model
+
+    monkeypatch.setattr(tuner_module, "build_model", build_with_nan_for_trial_1)
+    tuner = make_tuner(tiny_config(max_trials=4), str(tmp_path))
+    tuner.search()
+    status = {t.trial_id: t.status for t in tuner.oracle.trials.values()}
+    assert status == {"0": "COMPLETED", "1": "FAILED", "2": "COMPLETED", "3": "COMPLETED"}
+    assert "NaN" in tuner.oracle.trials["1"].message
+    assert all(t.trial_id != "1" for t in tuner.oracle.pareto_front())

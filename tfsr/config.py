@@ -54,6 +54,7 @@ def search_config():
             "max_trials": 40,
             "population_size": 10,
             "crossover_probability": 0.5,
+            "initial_candidates": 8,  # samples per initial trial, to spread costs
             # Weights of the mutation sources; rl = 0 gives pure NSGA-II.
             "mutation_mix": {"random": 0.4, "flops": 0.2, "params": 0.1, "rl": 0.3},
             "min_psnr": 0.0,  # dB; 0 = no floor

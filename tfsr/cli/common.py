@@ -67,6 +67,8 @@ def run(main):
     """Runs `main(argv)` under absl with tfsr's error handling."""
 
     def wrapped(argv):
+        if len(argv) > 1:
+            fail(f"unexpected arguments: {' '.join(argv[1:])}")
         logging.basicConfig(format="%(levelname)s: %(message)s")
         _quiet_absl()
         try:

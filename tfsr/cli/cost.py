@@ -18,8 +18,6 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
     from tfsr.arch import count, zoo
 
     size = common.parse_size(FLAGS.lr_size, "lr_size")

@@ -23,8 +23,6 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
     cfg = common.load_config()
     from tfsr import samples
     from tfsr.arch import ArchSpec, count

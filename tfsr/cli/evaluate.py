@@ -20,8 +20,6 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
     from tfsr import samples
     from tfsr.data.evalsets import load_eval_set
     from tfsr.evaluation import evaluate, format_table

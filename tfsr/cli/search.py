@@ -27,8 +27,6 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
     cfg = common.load_config()
     if "search" not in cfg:
         common.fail(f"--config={FLAGS['config'].config_filename} is not a search config (no 'search' section)")

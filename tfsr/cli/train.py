@@ -34,8 +34,6 @@ def resolved_config():
 
 
 def main(argv):
-    if len(argv) > 1:
-        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
     cfg = resolved_config()
     from tfsr import samples
     from tfsr.arch import zoo

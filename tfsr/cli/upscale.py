@@ -23,8 +23,6 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
     from tfsr.data.images import list_images, load_image, save_image
     from tfsr.inference import KerasUpscaler, load_upscaler
 

@@ -7,7 +7,11 @@ proposed.  A trained model under the PSNR floor is infeasible and, by
 constrained domination, dominated by every feasible one.
 
 Proposals:
-  * the first `population_size` trials are random samples of the space;
+  * the first `population_size` trials are random samples of the space,
+    spread over the feasible cost range: each is the one of
+    `initial_candidates` samples whose log mult-adds lies farthest from the
+    trials proposed so far (a plain random sample of FALSR's space clusters
+    at middling costs, and the front's ends are where hypervolume is won);
   * after that, NSGA-II: environmental selection of the best
     `population_size` completed trials by (front rank, crowding distance),
     binary tournaments for parents, single-point crossover on micro and
@@ -52,6 +56,8 @@ class ParetoOracle(keras_tuner.Oracle):
         mutation_mix: weights of {"random", "flops", "params", "rl"}; "rl": 0
             gives pure NSGA-II.
         crossover_probability: chance a child comes from crossover.
+        initial_candidates: samples drawn per initial trial to spread costs
+            (1: plain random sampling).
         worker_timeout: seconds without heartbeat before a trial is reclaimed.
         seed: RNG seed.
     """
@@ -67,6 +73,7 @@ class ParetoOracle(keras_tuner.Oracle):
         lr_size=(480, 480),
         mutation_mix=None,
         crossover_probability=0.5,
+        initial_candidates=8,
         worker_timeout=600,
         seed=0,
         **kwargs,
@@ -88,6 +95,7 @@ class ParetoOracle(keras_tuner.Oracle):
             raise ValueError(f"bad mutation_mix {mix}: weights of random/flops/params/rl, not all zero")
         self.mutation_mix = {k: v / total for k, v in mix.items()}
         self.crossover_probability = crossover_probability
+        self.initial_candidates = max(1, int(initial_candidates))
         self.worker_timeout = worker_timeout
         self.rng = np.random.default_rng(seed)
         self.policy = MutationPolicy(self.space)
@@ -181,13 +189,28 @@ class ParetoOracle(keras_tuner.Oracle):
         how.append(f"mutate:{kind}")
         return spec, "+".join(how), reward_info
 
+    def _spread_sample(self):
+        """The candidate (of several feasible samples) farthest in log cost."""
+        taken = [np.log(self.cost_of(t).mult_adds) for t in self.trials.values()]
+        best, best_gap = None, -1.0
+        for _ in range(self.initial_candidates):
+            for _ in range(100):
+                spec = self.space.sample(self.rng)
+                cost = count(spec, self.lr_size)
+                if self.cost_violation(cost) <= 0:
+                    break
+            gap = min((abs(np.log(cost.mult_adds) - c) for c in taken), default=0.0)
+            if gap > best_gap:
+                best, best_gap = spec, gap
+        return best
+
     def populate_space(self, trial_id):
         evolving = len(self.completed()) >= min(self.population_size, self.max_trials)
         for _ in range(500):
             if evolving:
                 spec, origin, reward_info = self._propose_child(trial_id)
             else:
-                spec, origin, reward_info = self.space.sample(self.rng), "random", None
+                spec, origin, reward_info = self._spread_sample(), "random", None
             if self.cost_violation(count(spec, self.lr_size)) > 0:
                 continue  # rejected before training: over a cost ceiling
             values = self.hypermodel.values_from_spec(spec)

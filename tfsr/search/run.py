@@ -60,6 +60,7 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
             lr_size=parse_lr_size(s.lr_size),
             mutation_mix=dict(s.mutation_mix),
             crossover_probability=s.crossover_probability,
+            initial_candidates=s.initial_candidates,
             worker_timeout=s.worker_timeout,
             seed=s.seed,
         )

@@ -19,7 +19,7 @@ from tfsr.errors import UserError
 @dataclasses.dataclass
 class SRResult:
     image: np.ndarray  # uint8, HWC RGB or HW gray, what a user would save
-    luma: np.ndarray  # the channel papers score, rounded to integers [0, 255]
+    luma: np.ndarray  # float32 [0, 255]: the channel papers score
 
 
 class Upscaler:
@@ -40,42 +40,60 @@ class Upscaler:
         """`(1, h, w, channels)` float32 in [0, 1] -> `(1, h*s, w*s, channels)`."""
         raise NotImplementedError
 
-    def _run_tiled(self, x):
-        h, w = x.shape[1:3]
-        if not self.tile or (h <= self.tile and w <= self.tile):
-            return np.asarray(self._run(x), np.float32)
-        s, t, o = self.scale, self.tile, self.overlap
-        out = np.zeros((1, h * s, w * s, x.shape[3]), np.float32)
+    def _tiles(self, h, w):
+        """Yields `(read box, keep box)` pairs of LR coordinates `(y0, y1, x0, x1)`.
+
+        Each tile is read with `overlap` pixels of context and only its
+        centre is kept, so tiled output equals whole-image output as long as
+        the context covers the network's (and bicubic's) receptive field.
+        """
+        t, o = self.tile, self.overlap
+        if not t or (h <= t and w <= t):
+            yield (0, h, 0, w), (0, h, 0, w)
+            return
         for top in range(0, h, t):
             for left in range(0, w, t):
-                # Read the tile with `o` pixels of context, keep the centre.
-                y0, x0 = max(top - o, 0), max(left - o, 0)
-                y1, x1 = min(top + t + o, h), min(left + t + o, w)
-                sr = np.asarray(self._run(x[:, y0:y1, x0:x1]), np.float32)
                 bottom, right = min(top + t, h), min(left + t, w)
-                out[:, top * s : bottom * s, left * s : right * s] = sr[
-                    :, (top - y0) * s : (bottom - y0) * s, (left - x0) * s : (right - x0) * s
-                ]
-        return out
+                read = (max(top - o, 0), min(bottom + o, h), max(left - o, 0), min(right + o, w))
+                yield read, (top, bottom, left, right)
 
-    def super_resolve(self, lr):
-        """Super-resolves one uint8 image (HW gray or HWC RGB)."""
-        lr = np.asarray(lr)
-        gray = color.is_gray(lr)
+    def _sr_region(self, lr, gray):
+        """Super-resolves one (tile of an) image: `(uint8 image, luma)`."""
         if self.channels == 1:
-            y = self._run_tiled(color.luma(lr)[None, :, :, None].astype(np.float32) / 255.0)[0, :, :, 0]
+            y = np.asarray(self._run(color.luma(lr)[None, :, :, None].astype(np.float32) / 255.0))[0, :, :, 0]
             y = color.to_uint8(y * 255.0)
             if gray:
-                return SRResult(y, y.astype(np.float64))
+                return y, y
             # Y from the network, chroma from bicubic upscaling.
-            chroma = color.rgb_to_ycbcr(imresize(lr, scale=self.scale).numpy())
-            chroma[..., 0] = y
-            return SRResult(color.to_uint8(color.ycbcr_to_rgb(chroma)), y.astype(np.float64))
+            ycbcr = color.rgb_to_ycbcr(imresize(lr, scale=self.scale).numpy())
+            ycbcr[..., 0] = y
+            return color.to_uint8(color.ycbcr_to_rgb(ycbcr)), y
         rgb = lr if not gray else np.repeat(lr.reshape(lr.shape[0], lr.shape[1], 1), 3, axis=2)
-        out = color.to_uint8(self._run_tiled(rgb[None].astype(np.float32) / 255.0)[0] * 255.0)
+        out = color.to_uint8(np.asarray(self._run(rgb[None].astype(np.float32) / 255.0))[0] * 255.0)
         if gray:
             out = color.to_uint8(out.astype(np.float64).mean(-1))
-        return SRResult(out, color.luma(out))
+        return out, color.luma(out)
+
+    def super_resolve(self, lr):
+        """Super-resolves one uint8 image (HW gray or HWC RGB), tile by tile.
+
+        Memory is bounded by the tile size plus the uint8 output and its
+        float32 luma, whatever the image size.
+        """
+        lr = np.asarray(lr)
+        if lr.ndim == 3 and lr.shape[-1] == 1:
+            lr = lr[..., 0]
+        gray = color.is_gray(lr)
+        h, w, s = lr.shape[0], lr.shape[1], self.scale
+        image = np.zeros((h * s, w * s) + (() if gray else (3,)), np.uint8)
+        luma = np.zeros((h * s, w * s), np.float32)
+        for (y0, y1, x0, x1), (top, bottom, left, right) in self._tiles(h, w):
+            tile_image, tile_luma = self._sr_region(lr[y0:y1, x0:x1], gray)
+            rows = slice((top - y0) * s, (bottom - y0) * s)
+            cols = slice((left - x0) * s, (right - x0) * s)
+            image[top * s : bottom * s, left * s : right * s] = tile_image[rows, cols]
+            luma[top * s : bottom * s, left * s : right * s] = tile_luma[rows, cols]
+        return SRResult(image, luma)
 
 
 class BicubicUpscaler(Upscaler):
@@ -83,13 +101,13 @@ class BicubicUpscaler(Upscaler):
 
     channels = 3
 
-    def __init__(self, scale):
-        super().__init__()
+    def __init__(self, scale, **kwargs):
+        super().__init__(**kwargs)
         self.scale = scale
 
-    def super_resolve(self, lr):
-        out = imresize(np.asarray(lr), scale=self.scale).numpy()
-        return SRResult(out, color.luma(out))
+    def _sr_region(self, lr, gray):
+        out = imresize(lr, scale=self.scale).numpy()
+        return out, color.luma(out)
 
 
 class KerasUpscaler(Upscaler):
@@ -122,7 +140,7 @@ def _infer_scale(model, channels):
 def load_upscaler(model, scale, tile=0):
     """`--model` value -> `Upscaler`: "bicubic" or a model file/folder."""
     if model == "bicubic":
-        return BicubicUpscaler(scale)
+        return BicubicUpscaler(scale, tile=tile)
     if not os.path.exists(model):
         raise UserError(f"--model: no such file or folder: {model}")
     if model.endswith(".keras") or model.endswith(".h5"):

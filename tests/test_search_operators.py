@@ -65,3 +65,35 @@ def test_reinforce_learns_a_rewarded_action():
     again = MutationPolicy(SPACE)
     again.set_state(state)
     np.testing.assert_allclose(again.logits["channels"], policy.logits["channels"])
+
+
+def test_hypermodel_maps_specs_to_hyperparameters_and_back():
+    import keras_tuner
+
+    from tfsr.search.hypermodel import FalsrHyperModel
+
+    hypermodel = FalsrHyperModel(SPACE)
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        spec = SPACE.sample(rng)
+        hp = keras_tuner.HyperParameters()
+        hp.values = hypermodel.values_from_spec(spec)
+        assert hypermodel.spec_from_hp(hp).to_dict() == spec.to_dict()
+
+
+def test_keras_tuner_random_sampling_of_the_hyperparameters_gives_valid_specs():
+    import keras_tuner
+
+    from tfsr.search.hypermodel import FalsrHyperModel
+
+    hypermodel = FalsrHyperModel(SPACE)
+    oracle = keras_tuner.oracles.RandomSearchOracle(keras_tuner.Objective("psnr", "max"), max_trials=30, seed=3)
+    hp = keras_tuner.HyperParameters()
+    hypermodel.spec_from_hp(hp)  # declares the space
+    oracle.update_space(hp)
+    for k in range(30):
+        values = oracle._random_values()
+        trial_hp = oracle.get_space()
+        trial_hp.values = values
+        spec = hypermodel.spec_from_hp(trial_hp)
+        assert SPACE.contains(spec)

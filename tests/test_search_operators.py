@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from tfsr.arch import build_model, count
 from tfsr.search import operators

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from conftest import ROOT, run_tool
@@ -78,7 +77,7 @@ def test_cli_training_survives_sigkill_and_resumes(tmp_path):
 
     result = run_tool("train", *args)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"resuming from" in result.stdout and f"(step {killed_at})" in result.stdout
+    assert "resuming from" in result.stdout and f"(step {killed_at})" in result.stdout
     history = json.loads((workdir / "history.json").read_text())
     steps = [h["step"] for h in history]
     assert steps == sorted(set(steps)) and steps[-1] == 400  # no step trained twice in the history

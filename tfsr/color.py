@@ -11,6 +11,7 @@ _RGB_TO_YCBCR = np.array(
     [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]
 ) / 255.0
 _OFFSET = np.array([16.0, 128.0, 128.0])
+Y_WEIGHTS = tuple(float(w) for w in _RGB_TO_YCBCR[0])  # RGB in [0, 1] -> Y - 16
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
 
 

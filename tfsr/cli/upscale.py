@@ -31,8 +31,7 @@ def main(argv):
     if FLAGS.model != "bicubic" and FLAGS.scale is None and os.path.exists(FLAGS.model):
         upscaler = KerasUpscaler(FLAGS.model, tile=FLAGS.tile, overlap=FLAGS.overlap)
     else:
-        upscaler = load_upscaler(FLAGS.model, FLAGS.scale or 2, tile=FLAGS.tile)
-        upscaler.overlap = FLAGS.overlap
+        upscaler = load_upscaler(FLAGS.model, FLAGS.scale or 2, tile=FLAGS.tile, overlap=FLAGS.overlap)
     if os.path.isdir(FLAGS.input):
         files = list_images(FLAGS.input)
         if not files:

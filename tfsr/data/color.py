@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-Y_WEIGHTS = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
+from tfsr.color import Y_WEIGHTS
 
 
 def rgb_to_y(image):

@@ -12,7 +12,6 @@ import copy
 import numpy as np
 
 from tfsr.arch import count
-from tfsr.arch.spec import CellSpec
 
 MICRO_GENES = ("block", "channels", "kernel", "residual", "repeats")
 
@@ -105,7 +104,3 @@ def apply_cell_action(space, spec, cell_index, gene, value, name="rl_mutant"):
     cells = [copy.deepcopy(c) for c in spec.cells]
     setattr(cells[cell_index], gene, value)
     return repair(space, cells, spec.upsampler_inputs(), name)
-
-
-def as_cell(data):
-    return data if isinstance(data, CellSpec) else CellSpec(**data)

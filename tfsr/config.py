@@ -7,6 +7,19 @@ User configs in `configs/` start from `get_config()` and change fields.
 
 import ml_collections
 
+from tfsr.errors import UserError
+
+
+def parse_size(text, name):
+    """`"480x320"` (WIDTHxHEIGHT) -> `(height, width)`; `name` is the flag/field."""
+    try:
+        w, h = (int(v) for v in str(text).lower().split("x"))
+        if w < 1 or h < 1:
+            raise ValueError
+    except ValueError:
+        raise UserError(f"{name}={text!r}: expected WIDTHxHEIGHT, e.g. 480x480") from None
+    return h, w
+
 
 def train_config():
     """Settings of one training run (also the proxy training of a search)."""

@@ -137,16 +137,20 @@ def _infer_scale(model, channels):
     return int(np.asarray(model(probe, training=False)).shape[1] // 8)
 
 
-def load_upscaler(model, scale, tile=0, overlap=8):
-    """`--model` value -> `Upscaler`: "bicubic" or a model file/folder."""
+def load_upscaler(model, scale=None, tile=0, overlap=8):
+    """`--model` value -> `Upscaler`: "bicubic" or a model file/folder.
+
+    `scale` None means the model's own (x2 for bicubic); otherwise a model
+    of another scale is an error.
+    """
     if model == "bicubic":
-        return BicubicUpscaler(scale, tile=tile, overlap=overlap)
+        return BicubicUpscaler(scale or 2, tile=tile, overlap=overlap)
     if not os.path.exists(model):
         raise UserError(f"--model: no such file or folder: {model}")
     if model.endswith(".keras") or model.endswith(".h5"):
         upscaler = KerasUpscaler(model, tile=tile, overlap=overlap)
     else:
         raise UserError(f"--model: unsupported model format {model!r} (expected .keras or 'bicubic')")
-    if upscaler.scale != scale:
+    if scale is not None and upscaler.scale != scale:
         raise UserError(f"--model: {model} upscales x{upscaler.scale} but --scale={scale}")
     return upscaler

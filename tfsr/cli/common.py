@@ -96,17 +96,6 @@ def require(value, flag):
     return value
 
 
-def parse_size(text, flag):
-    """`480x320` (width x height) -> (height, width)."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-        if w < 1 or h < 1:
-            raise ValueError
-    except ValueError:
-        fail(f"--{flag}={text!r}: expected WIDTHxHEIGHT, e.g. 480x480")
-    return h, w
-
-
 def load_config():
     """The `--config` ConfigDict (unlocked), or a clear error naming the file."""
     try:

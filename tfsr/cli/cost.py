@@ -19,8 +19,9 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     from tfsr.arch import count, zoo
+    from tfsr.config import parse_size
 
-    size = common.parse_size(FLAGS.lr_size, "lr_size")
+    size = parse_size(FLAGS.lr_size, "--lr_size")
     spec = zoo.resolve(FLAGS.arch, FLAGS.scale)
     print(json.dumps(count(spec, size).to_dict()))
 

@@ -24,14 +24,11 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     from tfsr.data.images import list_images, load_image, save_image
-    from tfsr.inference import KerasUpscaler, load_upscaler
+    from tfsr.inference import load_upscaler
 
     if FLAGS.tile < 0 or FLAGS.overlap < 0:
         common.fail("--tile and --overlap must be >= 0")
-    if FLAGS.model != "bicubic" and FLAGS.scale is None and os.path.exists(FLAGS.model):
-        upscaler = KerasUpscaler(FLAGS.model, tile=FLAGS.tile, overlap=FLAGS.overlap)
-    else:
-        upscaler = load_upscaler(FLAGS.model, FLAGS.scale or 2, tile=FLAGS.tile, overlap=FLAGS.overlap)
+    upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile, overlap=FLAGS.overlap)
     if os.path.isdir(FLAGS.input):
         files = list_images(FLAGS.input)
         if not files:

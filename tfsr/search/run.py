@@ -10,6 +10,7 @@ import os
 import keras_tuner
 
 from tfsr import samples
+from tfsr.config import parse_size
 from tfsr.data.evalsets import load_eval_set
 from tfsr.data.pipeline import PatchDataset
 from tfsr.errors import UserError
@@ -17,15 +18,6 @@ from tfsr.search.hypermodel import FalsrHyperModel
 from tfsr.search.oracle import ParetoOracle
 from tfsr.search.space import FalsrSpace
 from tfsr.search.tuner import ProxyTuner
-
-
-def parse_lr_size(text):
-    try:
-        w, h = (int(v) for v in str(text).lower().split("x"))
-        assert w > 0 and h > 0
-    except (ValueError, AssertionError):
-        raise UserError(f"search.lr_size={text!r}: expected WIDTHxHEIGHT, e.g. 480x480") from None
-    return h, w
 
 
 def make_space(cfg):
@@ -57,7 +49,7 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
             min_psnr=s.min_psnr or None,
             max_mult_adds=s.max_mult_adds or None,
             max_params=s.max_params or None,
-            lr_size=parse_lr_size(s.lr_size),
+            lr_size=parse_size(s.lr_size, "search.lr_size"),
             mutation_mix=dict(s.mutation_mix),
             crossover_probability=s.crossover_probability,
             initial_candidates=s.initial_candidates,
@@ -68,7 +60,7 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
         raise UserError(f"search config: {e}") from None
 
 
-def make_tuner(cfg, workdir, oracle_kind="pareto", verbose=True):
+def make_tuner(cfg, workdir, oracle_kind="pareto"):
     """A `ProxyTuner` over the config's space and data, resuming `workdir`."""
     hypermodel = FalsrHyperModel(make_space(cfg), learning_rate=cfg.proxy.learning_rate)
     oracle = make_oracle(cfg, hypermodel, oracle_kind)
@@ -88,7 +80,7 @@ def make_tuner(cfg, workdir, oracle_kind="pareto", verbose=True):
         train,
         val,
         cfg.proxy,
-        lr_size=parse_lr_size(cfg.search.lr_size),
+        lr_size=parse_size(cfg.search.lr_size, "search.lr_size"),
         directory=workdir,
         project_name="search",
         overwrite=False,

@@ -19,33 +19,24 @@ Proposals:
     random, roulette by FLOPs, roulette by params, or the REINFORCE policy
     (`controller.MutationPolicy`) that learns which mutations pay off.
 
-Everything the search needs to continue (RNG state, policy weights, pending
-rewards, where each trial came from) is part of `get_state()`, which
-keras-tuner saves in `oracle.json` after every trial, so a resumed search
-continues exactly where it stopped.
-
-For keras-tuner's chief/worker mode the oracle also tracks worker
-heartbeats (an `update_trial` with no metrics): the trial of a worker silent
-for longer than `worker_timeout` seconds is given to another worker, so a
-killed worker does not stop the search (or keep the chief waiting forever).
+The population, tournaments, Pareto front, resumable state and chief/worker
+heartbeats come from `MultiObjectiveOracle`; the policy's weights are saved
+with them in `oracle.json`, so a resumed search continues exactly where it
+stopped.
 """
 
 import copy
-import json
-import time
 
 import keras_tuner
 import numpy as np
-from keras_tuner.src.engine import trial as trial_module
 
 from tfsr.arch import count
-from tfsr.search import operators, pareto
+from tfsr.search import operators
 from tfsr.search.controller import MutationPolicy
+from tfsr.search.multi_objective import MultiObjectiveOracle, Proposal
 
-TrialStatus = trial_module.TrialStatus
 
-
-class ParetoOracle(keras_tuner.Oracle):
+class ParetoOracle(MultiObjectiveOracle):
     """Args:
         hypermodel: the `FalsrHyperModel` (maps specs <-> hyperparameters).
         max_trials: total number of trials.
@@ -81,12 +72,12 @@ class ParetoOracle(keras_tuner.Oracle):
         super().__init__(
             objective=keras_tuner.Objective("psnr", "max"),
             max_trials=max_trials,
+            population_size=population_size,
+            worker_timeout=worker_timeout,
             seed=seed,
-            max_consecutive_failed_trials=max(3, max_trials),
             **kwargs,
         )
         self.hypermodel, self.space = hypermodel, hypermodel.space
-        self.population_size = population_size
         self.min_psnr, self.max_mult_adds, self.max_params = min_psnr, max_mult_adds, max_params
         self.lr_size = tuple(lr_size)
         mix = dict(mutation_mix or {"random": 0.4, "flops": 0.2, "params": 0.1, "rl": 0.3})
@@ -96,14 +87,8 @@ class ParetoOracle(keras_tuner.Oracle):
         self.mutation_mix = {k: v / total for k, v in mix.items()}
         self.crossover_probability = crossover_probability
         self.initial_candidates = max(1, int(initial_candidates))
-        self.worker_timeout = worker_timeout
-        self.rng = np.random.default_rng(seed)
         self.policy = MutationPolicy(self.space)
-        self.origins = {}  # trial_id -> how it was proposed
-        self.pending_rewards = {}  # trial_id -> {"parent": id, "action": {...}}
-        self._last_seen = {}  # trial_id -> time of last heartbeat (not persisted)
         self._costs = {}
-        self.verbose = 0  # our own one-line progress replaces keras-tuner's tables
 
     # ---- objectives ---------------------------------------------------------------
     def spec_of(self, trial):
@@ -129,11 +114,8 @@ class ParetoOracle(keras_tuner.Oracle):
             v += (self.min_psnr - psnr) / max(self.min_psnr, 1e-9)
         return v
 
-    def completed(self):
-        return [t for t in self.trials.values() if t.status == TrialStatus.COMPLETED and t.score is not None]
-
     def objectives(self, trials):
-        """`(n, 3)` minimization objectives and `(n,)` violations."""
+        """`(n, 3)` minimization objectives (-PSNR, mult-adds, params) and `(n,)` violations."""
         objs, viols = [], []
         for t in trials:
             cost = self.cost_of(t)
@@ -141,55 +123,37 @@ class ParetoOracle(keras_tuner.Oracle):
             viols.append(self.violation(t.score, cost))
         return np.asarray(objs, float), np.asarray(viols, float)
 
-    def pareto_front(self):
-        """Completed feasible trials that no other feasible trial dominates."""
-        trials = self.completed()
-        if not trials:
-            return []
-        objs, viols = self.objectives(trials)
-        feasible = [i for i in range(len(trials)) if viols[i] <= 0]
-        if not feasible:
-            return []
-        front = pareto.non_dominated_sort(objs[feasible])[0]
-        return sorted((trials[feasible[i]] for i in front), key=lambda t: self.cost_of(t).mult_adds)
+    def front_order(self, trial):
+        return self.cost_of(trial).mult_adds
 
     # ---- proposals ------------------------------------------------------------------
-    def _population(self):
-        trials = self.completed()
-        if not trials:
-            return [], None, None
-        objs, viols = self.objectives(trials)
-        rank, crowd = pareto.rank_and_crowding(objs, viols)
-        order = sorted(range(len(trials)), key=lambda i: (rank[i], -crowd[i]))[: self.population_size]
-        return [trials[i] for i in order], rank[order], crowd[order]
+    def _feasible(self, spec):
+        # Rejected before training: over a cost ceiling.
+        return self.cost_violation(count(spec, self.lr_size)) <= 0
 
-    def _tournament(self, population, rank, crowd):
-        i, j = self.rng.choice(len(population), size=2, replace=len(population) < 2)
-        better = i if (rank[i], -crowd[i]) <= (rank[j], -crowd[j]) else j
-        return population[int(better)]
-
-    def _propose_child(self, trial_id):
-        population, rank, crowd = self._population()
-        parent = self._tournament(population, rank, crowd)
+    def propose_child(self, population, rank, crowd):
+        parent = self.tournament(population, rank, crowd)
         spec = self.spec_of(parent)
         how = []
         if len(population) > 1 and self.rng.random() < self.crossover_probability:
-            other = self._tournament(population, rank, crowd)
+            other = self.tournament(population, rank, crowd)
             spec = operators.crossover(self.space, spec, self.spec_of(other), self.rng)
             how.append("crossover")
         kinds = list(self.mutation_mix)
         kind = kinds[int(self.rng.choice(len(kinds), p=[self.mutation_mix[k] for k in kinds]))]
-        reward_info = None
+        info = None
         if kind == "rl":
             cell, gene, value, action = self.policy.propose(self.rng, len(spec.cells))
             spec = operators.apply_cell_action(self.space, spec, cell, gene, value)
-            reward_info = {"parent": parent.trial_id, "action": action}
+            info = {"parent": parent.trial_id, "action": action}
         else:
             spec = operators.mutate(self.space, spec, self.rng, mode=kind, lr_size=self.lr_size)
         how.append(f"mutate:{kind}")
-        return spec, "+".join(how), reward_info
+        if not self._feasible(spec):
+            return None
+        return Proposal(self.hypermodel.values_from_spec(spec), "+".join(how), info)
 
-    def _spread_sample(self):
+    def propose_initial(self):
         """The candidate (of several feasible samples) farthest in log cost."""
         taken = [np.log(self.cost_of(t).mult_adds) for t in self.trials.values()]
         best, best_gap = None, -1.0
@@ -202,112 +166,37 @@ class ParetoOracle(keras_tuner.Oracle):
             gap = min((abs(np.log(cost.mult_adds) - c) for c in taken), default=0.0)
             if gap > best_gap:
                 best, best_gap = spec, gap
-        return best
+        if not self._feasible(best):
+            return None
+        return Proposal(self.hypermodel.values_from_spec(best), "random")
 
-    def populate_space(self, trial_id):
-        evolving = len(self.completed()) >= min(self.population_size, self.max_trials)
-        for _ in range(500):
-            if evolving:
-                spec, origin, reward_info = self._propose_child(trial_id)
-            else:
-                spec, origin, reward_info = self._spread_sample(), "random", None
-            if self.cost_violation(count(spec, self.lr_size)) > 0:
-                continue  # rejected before training: over a cost ceiling
-            values = self.hypermodel.values_from_spec(spec)
-            if self._duplicate(values):
-                continue
-            self.origins[trial_id] = origin
-            if reward_info:
-                self.pending_rewards[trial_id] = reward_info
-            return {"status": TrialStatus.RUNNING, "values": values}
-        return {"status": TrialStatus.STOPPED, "values": None}  # space exhausted
-
-    # ---- trial bookkeeping ------------------------------------------------------------
-    @keras_tuner.synchronized
-    def create_trial(self, tuner_id):
-        self._reclaim_silent_trials(tuner_id)
-        if (
-            tuner_id not in self.ongoing_trials
-            and not self._retry_queue
-            and self.max_trials
-            and len(self.trials) >= self.max_trials
-            and self.ongoing_trials
-            and self.worker_timeout
-        ):
-            # Others still run trials that may yet be reclaimed: wait.
-            self.tuner_ids.add(tuner_id)
-            return trial_module.Trial(self.hyperparameters.copy(), trial_id=None, status=TrialStatus.IDLE)
-        trial = super().create_trial(tuner_id)
-        if trial.status == TrialStatus.RUNNING:
-            self._last_seen[trial.trial_id] = time.time()
-        return trial
-
-    def _reclaim_silent_trials(self, asking_tuner):
-        if not self.worker_timeout:
-            return
-        now = time.time()
-        for tuner_id, trial in list(self.ongoing_trials.items()):
-            seen = self._last_seen.setdefault(trial.trial_id, now)
-            if tuner_id != asking_tuner and now - seen > self.worker_timeout:
-                print(f"[search] worker {tuner_id} silent for {now - seen:.0f}s: trial {trial.trial_id} goes to another worker")
-                del self.ongoing_trials[tuner_id]
-                self.tuner_ids.discard(tuner_id)
-                self._retry_queue.append(trial.trial_id)
-
-    @keras_tuner.synchronized
-    def update_trial(self, trial_id, metrics, step=0):
-        self._last_seen[trial_id] = time.time()
-        if not metrics:  # a heartbeat
-            return self.trials[trial_id]
-        return super().update_trial(trial_id, metrics, step=step)
-
-    @keras_tuner.synchronized
-    def end_trial(self, trial):
-        if trial.trial_id in self.end_order:
-            return  # a reclaimed trial, finished by its first worker after all
-        super().end_trial(trial)
-        self._last_seen.pop(trial.trial_id, None)
-        done = self.trials[trial.trial_id]
-        info = self.pending_rewards.pop(trial.trial_id, None)
-        if info and done.status == TrialStatus.COMPLETED and info["parent"] in self.trials:
+    # ---- learning and reporting ---------------------------------------------------
+    def on_trial_end(self, trial, info):
+        """Rewards the REINFORCE policy for the mutation that made `trial`."""
+        if info and trial.status == "COMPLETED" and info["parent"] in self.trials:
             parent = self.trials[info["parent"]]
             reward = self.policy.reward(
                 {"psnr": parent.score, "mult_adds": self.cost_of(parent).mult_adds},
-                {"psnr": done.score, "mult_adds": self.cost_of(done).mult_adds},
+                {"psnr": trial.score, "mult_adds": self.cost_of(trial).mult_adds},
             )
             self.policy.learn(info["action"], reward)
-            self.save()
-        self._report(done)
 
-    def _report(self, trial):
-        front = self.pareto_front()
-        best = max((t.score for t in front), default=None)
-        finished = len([t for t in self.trials.values() if t.status in (TrialStatus.COMPLETED, TrialStatus.FAILED)])
+    def describe(self, trial):
         cost = self.cost_of(trial)
-        result = f"PSNR {trial.score:.2f} dB" if trial.status == TrialStatus.COMPLETED else trial.status
-        print(
-            f"[search] trial {trial.trial_id} ({finished}/{self.max_trials}, {self.origins.get(trial.trial_id, '?')}):"
-            f" {result}, {cost.mult_adds / 1e9:.2f}G mult-adds, {cost.params / 1e3:.1f}K params"
-            f" | front {len(front)}, best feasible PSNR {'-' if best is None else f'{best:.2f} dB'}",
-            flush=True,
-        )
+        return f"PSNR {trial.score:.2f} dB, {cost.mult_adds / 1e9:.2f}G mult-adds, {cost.params / 1e3:.1f}K params"
+
+    def front_summary(self, front):
+        best = max((t.score for t in front), default=None)
+        return f"front {len(front)}, best feasible PSNR {'-' if best is None else f'{best:.2f} dB'}"
 
     # ---- state --------------------------------------------------------------------------
     def get_state(self):
         state = super().get_state()
-        state["tfsr"] = {
-            "rng": json.dumps(self.rng.bit_generator.state),
-            "policy": self.policy.get_state(),
-            "origins": self.origins,
-            "pending_rewards": self.pending_rewards,
-        }
+        state["tfsr"]["policy"] = self.policy.get_state()
         return state
 
     def set_state(self, state):
         super().set_state(state)
         mine = state.get("tfsr")
-        if mine:
-            self.rng.bit_generator.state = json.loads(mine["rng"])
+        if mine and "policy" in mine:
             self.policy.set_state(copy.deepcopy(mine["policy"]))
-            self.origins = dict(mine["origins"])
-            self.pending_rewards = dict(mine["pending_rewards"])

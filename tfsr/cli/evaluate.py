@@ -1,7 +1,9 @@
-"""tfsr-evaluate: PSNR/SSIM (Y channel, `scale` border) of a model on a set.
+"""tfsr-evaluate: PSNR/SSIM (Y channel, `scale` border), optionally LPIPS, of a model on a set.
 
     tfsr-evaluate --model=runs/x/model.keras --data=val/Set5 --scale=2
     tfsr-evaluate --model=bicubic --data=val/Set14 --scale=4 --json_out=r.json
+    tfsr-evaluate --model=gan/generator.keras --data=val/Set5 --scale=4 \
+        --lpips_weights=../shared/weights/lpips_alex_v0.1.npz   # adds LPIPS
 """
 
 import json
@@ -14,6 +16,7 @@ flags.DEFINE_string("model", None, "A .keras model, or 'bicubic' for the baselin
 flags.DEFINE_string("data", None, "Evaluation folder(s), comma-separated (default: bundled samples).")
 flags.DEFINE_integer("scale", 2, "Upscaling factor.")
 flags.DEFINE_string("json_out", None, "Also write the report as JSON here.")
+flags.DEFINE_string("lpips_weights", None, "LPIPS AlexNet weights (.npz): adds an LPIPS column (RGB, full image).")
 flags.DEFINE_integer("tile", 0, "LR tile size for tiled inference (0: whole images).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
@@ -26,9 +29,14 @@ def main(argv):
     from tfsr.inference import load_upscaler
 
     upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile)
+    extra = {}
+    if FLAGS.lpips_weights is not None:
+        from tfsr.perceptual import LPIPS
+
+        extra["lpips"] = LPIPS.load(FLAGS.lpips_weights, flag="--lpips_weights").score
     reports = {}
     for folder in (FLAGS.data or samples.VAL_DIR).split(","):
-        report = evaluate(upscaler, load_eval_set(folder, FLAGS.scale), FLAGS.scale)
+        report = evaluate(upscaler, load_eval_set(folder, FLAGS.scale), FLAGS.scale, extra)
         print(format_table(report, title=f"{FLAGS.model} on {folder} (x{FLAGS.scale})"))
         reports[folder] = report
     if FLAGS.json_out:

@@ -40,11 +40,18 @@ def train_config():
 
 
 def get_config(name="train"):
-    """`name`: "train" (default) or "search", as `--config=tfsr/config.py:search`."""
+    """`name`: "train" (default), "search", "demo", "gan" or "discriminator_search".
+
+    Selected as `--config=tfsr/config.py:search` etc.
+    """
     if name == "search":
         return search_config()
     if name == "demo":
         return demo_search_config()
+    if name == "gan":
+        return gan_config()
+    if name == "discriminator_search":
+        return discriminator_search_config()
     return ml_collections.ConfigDict(
         {
             "arch": "fsrcnn",  # built-in name or a spec .json file
@@ -94,3 +101,50 @@ def demo_search_config():
     config.train.update({"steps": 1500, "checkpoint_every": 500, "log_every": 250})
     return config
 
+
+
+def gan_config():
+    """Perceptual + adversarial fine-tuning of a PSNR-trained generator."""
+    config = get_config("train")
+    config.color = "rgb"  # perceptual backbones see RGB
+    config.generator = ""  # the PSNR-trained generator (.keras)
+    config.discriminator = "srgan"  # built-in name or a discriminator spec .json
+    config.train.update(
+        {"steps": 3000, "learning_rate": 1e-4, "schedule": "constant", "checkpoint_every": 250, "log_every": 50}
+    )
+    config.gan = ml_collections.ConfigDict(
+        {
+            "loss": "ragan",  # standard | ragan (relativistic average)
+            "d_learning_rate": 1e-4,
+            "pixel_weight": 1e-2,  # L1; ESRGAN's weights
+            "perceptual_weight": 1.0,
+            "adversarial_weight": 5e-3,
+            "perceptual": "lpips",  # lpips (AlexNet features) | vgg19
+            "lpips_weights": "",  # LPIPS .npz (required for perceptual=lpips and for LPIPS scores)
+            "vgg19_weights": "",  # Keras VGG19 ImageNet .h5 (required for perceptual=vgg19)
+            "sample_every": 250,  # steps between TensorBoard sample images
+            "divergence_patience": 3,  # non-finite steps in a row (each skipped) before giving up
+            "max_psnr_drop": 3.0,  # dB under the starting generator's val PSNR that counts as divergence
+        }
+    )
+    return config
+
+
+def discriminator_search_config():
+    """Search of a discriminator for a fixed generator (tfsr-search-discriminator)."""
+    config = gan_config()
+    config.train.update({"steps": 300, "checkpoint_every": 100, "log_every": 50})
+    config.search = ml_collections.ConfigDict(
+        {
+            "max_trials": 12,
+            "population_size": 6,
+            "crossover_probability": 0.5,
+            "top_k": 3,
+            "seed": 0,
+            "worker_timeout": 600,
+        }
+    )
+    config.space = ml_collections.ConfigDict(
+        {"min_stages": 2, "max_stages": 5, "channels": (16, 32, 64, 128), "kernels": (3, 5)}
+    )
+    return config

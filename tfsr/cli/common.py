@@ -61,6 +61,10 @@ def _parse_flags(argv):
         fail(str(e))
     except (OSError, SyntaxError, ImportError, AttributeError, KeyError, TypeError, ValueError) as e:
         fail(f"bad flags: {e}")
+    except Exception as e:  # ml_collections' own errors, e.g. an unsupported override type
+        if not type(e).__module__.startswith("ml_collections"):
+            raise
+        fail(f"bad flags: {str(e).splitlines()[0]}")
 
 
 def run(main):
@@ -125,3 +129,21 @@ def config_file_flag(default="train"):
         "Configuration file (configs/*.py); override fields with --config.train.steps=1000 etc.",
         lock_config=True,
     )
+
+
+def gan_config_from_flags():
+    """The GAN `--config` with the GAN tools' flags (those defined) applied on top."""
+    cfg = load_config()
+    if "gan" not in cfg:
+        fail(f"--config={FLAGS['config'].config_filename}: not a GAN config (no 'gan' section)")
+    for name in ("train_data", "val_data", "workdir", "generator", "discriminator"):
+        value = getattr(FLAGS, name, None)
+        if value is not None:
+            cfg[name] = value
+    if getattr(FLAGS, "lpips_weights", None) is not None:
+        cfg.gan.lpips_weights = FLAGS.lpips_weights
+    if getattr(FLAGS, "steps", None) is not None:
+        cfg.train.steps = FLAGS.steps
+    if cfg.train.steps < 1 or cfg.train.checkpoint_every < 1 or cfg.train.batch_size < 1:
+        fail("steps, checkpoint_every and batch_size must be positive")
+    return cfg

@@ -1,0 +1,39 @@
+"""TPSR-style x4 perceptual pipeline on the 291 images (the README's figures).
+
+A tiny RGB generator (configs/specs/tpsr_x4_tiny.json, 51,760 params) is
+trained for PSNR, a discriminator is searched for it, and it is fine-tuned
+with perceptual + adversarial loss against a hand-made and the searched
+discriminator:
+
+    tfsr-train --config=configs/tpsr_x4.py:psnr --workdir=runs/tpsr_psnr_x4
+    tfsr-search-discriminator --config=configs/tpsr_x4.py:search \
+        --generator=runs/tpsr_psnr_x4/model.keras --workdir=runs/tpsr_dsearch_x4
+    tfsr-train-gan --config=configs/tpsr_x4.py \
+        --generator=runs/tpsr_psnr_x4/model.keras --discriminator=srgan \
+        --workdir=runs/tpsr_gan_srgan_x4
+"""
+
+from tfsr.config import get_config as base_config
+
+DATA = "../shared/data"
+
+
+def get_config(stage="gan"):
+    """`stage`: psnr (tfsr-train), gan (tfsr-train-gan) or search (tfsr-search-discriminator)."""
+    config = base_config("discriminator_search" if stage == "search" else "gan")
+    config.arch = "configs/specs/tpsr_x4_tiny.json"
+    config.scale = 4
+    config.color = "rgb"
+    config.train_data = f"{DATA}/train/T91,{DATA}/train/BSD200"
+    config.val_data = f"{DATA}/val/Set5"
+    config.gan.lpips_weights = "../shared/weights/lpips_alex_v0.1.npz"
+    if stage == "psnr":
+        config.train.update({"steps": 20000, "learning_rate": 1e-3, "schedule": "cosine"})
+        config.train.update({"checkpoint_every": 2000, "log_every": 1000})
+    elif stage == "search":
+        # Short trials: 250 GAN steps each, scored on Set5.
+        config.train.update({"steps": 250, "checkpoint_every": 125, "log_every": 50})
+        config.search.update({"max_trials": 8, "population_size": 4})
+    else:
+        config.train.update({"steps": 2000, "checkpoint_every": 250, "log_every": 50})
+    return config

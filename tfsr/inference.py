@@ -137,11 +137,94 @@ def _infer_scale(model, channels):
     return int(np.asarray(model(probe, training=False)).shape[1] // 8)
 
 
-def load_upscaler(model, scale=None, tile=0, overlap=8):
-    """`--model` value -> `Upscaler`: "bicubic" or a model file/folder.
+class TFLiteUpscaler(Upscaler):
+    """A `.tflite` generator run by ai-edge-litert's interpreter.
+
+    The input tensor is resized to each image (or tile); quantized
+    (uint8/int8) inputs and outputs are converted with the scale and zero
+    point stored in the model.
+    """
+
+    def __init__(self, path, num_threads=None, **kwargs):
+        super().__init__(**kwargs)
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        except ValueError as e:
+            raise UserError(f"cannot load TFLite model {path}: {str(e).splitlines()[0]}") from None
+        self._input = self.interpreter.get_input_details()[0]
+        self._output_index = self.interpreter.get_output_details()[0]["index"]
+        self.channels = int(self._input["shape_signature"][-1])
+        self._shape = None
+        self.scale = int(self._run(np.zeros((1, 8, 8, self.channels), np.float32)).shape[1] // 8)
+
+    def _run(self, batch):
+        if batch.shape != self._shape:
+            self.interpreter.resize_tensor_input(self._input["index"], list(batch.shape), strict=False)
+            self.interpreter.allocate_tensors()
+            self._shape = batch.shape
+        dtype = self._input["dtype"]
+        if dtype != np.float32:
+            scale, zero = self._input["quantization"]
+            info = np.iinfo(dtype)
+            batch = np.clip(np.round(batch / scale + zero), info.min, info.max).astype(dtype)
+        self.interpreter.set_tensor(self._input["index"], batch)
+        self.interpreter.invoke()
+        out = self.interpreter.get_tensor(self._output_index)
+        details = self.interpreter.get_output_details()[0]
+        if details["dtype"] != np.float32:
+            scale, zero = details["quantization"]
+            out = (out.astype(np.float32) - zero) * scale
+        return out
+
+
+class SavedModelUpscaler(Upscaler):
+    """A tfsr SavedModel (`tfsr-export --format=savedmodel`), through `serving_default`.
+
+    The SavedModel does the whole pipeline itself (colour, chroma, uint8),
+    so only tiling is done here.  `path` is the version folder, or the
+    model folder holding numbered versions (the newest is used).
+    """
+
+    channels = 3
+
+    def __init__(self, path, **kwargs):
+        super().__init__(**kwargs)
+        import tensorflow as tf
+
+        path = _newest_version(path)
+        try:
+            self.module = tf.saved_model.load(path)
+            self.serve = self.module.signatures["serving_default"]
+        except (OSError, KeyError, ValueError) as e:
+            raise UserError(f"cannot load SavedModel {path}: {str(e).splitlines()[0]}") from None
+        self.scale = int(self.module.scale.numpy())
+
+    def _sr_region(self, lr, gray):
+        rgb = lr if not gray else np.repeat(lr[..., None], 3, axis=2)
+        out = next(iter(self.serve(images=rgb[None]).values())).numpy()[0]
+        if gray:
+            out = color.to_uint8(out.astype(np.float64).mean(-1))
+            return out, out.astype(np.float32)
+        return out, color.luma(out)
+
+
+def _newest_version(path):
+    if os.path.exists(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = [d for d in os.listdir(path) if d.isdigit() and os.path.isdir(os.path.join(path, d))] if os.path.isdir(path) else []
+    if not versions:
+        raise UserError(f"--model: {path} is neither a SavedModel nor a folder of numbered SavedModel versions")
+    return os.path.join(path, max(versions, key=int))
+
+
+def load_upscaler(model, scale=None, tile=0, overlap=8, num_threads=None):
+    """`--model` value -> `Upscaler`: "bicubic", a `.keras`/`.h5` or `.tflite`
+    file, or a SavedModel folder.
 
     `scale` None means the model's own (x2 for bicubic); otherwise a model
-    of another scale is an error.
+    of another scale is an error.  `num_threads` applies to TFLite models.
     """
     if model == "bicubic":
         return BicubicUpscaler(scale or 2, tile=tile, overlap=overlap)
@@ -149,8 +232,14 @@ def load_upscaler(model, scale=None, tile=0, overlap=8):
         raise UserError(f"--model: no such file or folder: {model}")
     if model.endswith(".keras") or model.endswith(".h5"):
         upscaler = KerasUpscaler(model, tile=tile, overlap=overlap)
+    elif model.endswith(".tflite"):
+        upscaler = TFLiteUpscaler(model, num_threads=num_threads, tile=tile, overlap=overlap)
+    elif os.path.isdir(model):
+        upscaler = SavedModelUpscaler(model, tile=tile, overlap=overlap)
     else:
-        raise UserError(f"--model: unsupported model format {model!r} (expected .keras or 'bicubic')")
+        raise UserError(
+            f"--model: unsupported model format {model!r} (expected .keras, .tflite, a SavedModel folder or 'bicubic')"
+        )
     if scale is not None and upscaler.scale != scale:
         raise UserError(f"--model: {model} upscales x{upscaler.scale} but --scale={scale}")
     return upscaler

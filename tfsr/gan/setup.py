@@ -1,9 +1,9 @@
 """Turning a GAN config into the pieces `GanTrainer` needs (shared by the CLIs)."""
 
 import dataclasses
-import os
 
 from tfsr.errors import UserError
+from tfsr.runs import load_trained, spec_for_model
 
 
 @dataclasses.dataclass
@@ -17,50 +17,15 @@ class GanInputs:
 
 
 def generator_spec_for(model_path, arch=None, scale=None):
-    """The `ArchSpec` of a trained generator: `arch`, or the run's spec.json.
-
-    `tfsr-train` writes `spec.json` beside `model.keras` (and the GAN
-    trainer `generator_spec.json`), so a run folder's model needs no flag.
-    """
-    from tfsr.arch import ArchSpec, zoo
-
-    if not model_path:
-        raise UserError("--generator is required: the PSNR-trained generator (.keras)")
-    if not os.path.exists(model_path):
-        raise UserError(f"--generator: no such file: {model_path}")
-    if arch:
-        return zoo.resolve(arch, scale, channels=3)
-    folder = os.path.dirname(os.path.abspath(model_path))
-    for name in ("spec.json", "generator_spec.json", os.path.join("..", "spec.json")):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            return ArchSpec.load(path)
-    raise UserError(
-        f"--generator={model_path}: no spec.json beside it; name its architecture with --arch=SPEC.json"
-    )
+    """The `ArchSpec` of the PSNR-trained generator (see `tfsr.runs`)."""
+    return spec_for_model(model_path, arch, scale, flag="--generator")
 
 
 def load_generator(model_path, spec):
-    """Builds `spec` and copies the weights of the trained model at `model_path`."""
-    import keras
-
-    from tfsr.arch import (
-        build_model,
-        layers,  # noqa: F401  (registers custom layers)
-    )
-
-    try:
-        trained = keras.models.load_model(model_path, compile=False)
-    except (OSError, ValueError) as e:
-        raise UserError(f"--generator: cannot load {model_path}: {e}") from None
+    """The trained RGB generator, rebuilt from `spec` with its weights."""
     if spec.channels != 3:
         raise UserError(f"--generator: {model_path} is a {spec.channels}-channel model; perceptual training needs RGB")
-    model = build_model(spec)
-    try:
-        model.set_weights(trained.get_weights())
-    except ValueError as e:
-        raise UserError(f"--generator: {model_path} does not match its spec {spec.name}: {e}") from None
-    return model
+    return load_trained(model_path, spec, flag="--generator")
 
 
 def gan_inputs(cfg, generator_path, arch=None):

@@ -1,0 +1,241 @@
+"""Deployment: tf_keras rebuild, TFMOT quantization of every block type,
+TFLite flavours at any input size, SavedModel signatures for TF Serving."""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, run_tool
+from tfsr import samples
+from tfsr.arch import ArchSpec, build_model, zoo
+from tfsr.arch.registry import BLOCKS, UPSAMPLERS
+from tfsr.config import train_config
+from tfsr.data.evalsets import load_eval_set
+from tfsr.data.pipeline import PatchDataset
+from tfsr.evaluation import evaluate
+from tfsr.export import tflite
+from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model
+from tfsr.inference import KerasUpscaler, TFLiteUpscaler, load_upscaler
+from tfsr.train import Trainer
+
+
+def every_op_specs():
+    """Specs that together use every block type, upsampler, activation and global skip."""
+    blocks = sorted(BLOCKS)
+    activations = ["relu", "prelu", "tanh", "relu"]
+    specs = []
+    for k, upsampler in enumerate(sorted(UPSAMPLERS)):
+        cells = [
+            {"block": b, "channels": 16, "kernel": 3, "repeats": 1 + (i % 2), "residual": i % 2 == 1,
+             "activation": activations[(i + k) % len(activations)], "inputs": list(range(i + 1))}
+            for i, b in enumerate(blocks)
+        ]  # fmt: skip
+        specs.append(ArchSpec.from_dict({
+            "name": f"all_ops_{upsampler}", "scale": 2, "channels": 1,
+            "stem": {"filters": 16, "kernel": 3, "activation": "prelu"}, "cells": cells,
+            "upsampler": {"type": upsampler, "kernel": 3, "global_skip": ["bilinear", "nearest"][k % 2]},
+        }))  # fmt: skip
+    return specs
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """ESPCN x2 trained briefly on the bundled images, saved as tfsr-train does."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("espcn")
+    keras.utils.set_random_seed(0)
+    cfg = train_config()
+    cfg.update(dict(steps=300, batch_size=16, patch_size=16, checkpoint_every=300, log_every=300, learning_rate=3e-3))
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=16, seed=0)
+    Trainer(zoo.espcn(2), data, [], str(folder), cfg, verbose=False).fit()
+    return str(folder / "model.keras")
+
+
+@pytest.fixture(scope="module")
+def val_pairs():
+    return load_eval_set(samples.VAL_DIR, 2)
+
+
+def test_tf_keras_rebuild_equals_the_keras3_model_for_every_op(rng):
+    for spec in every_op_specs():
+        model = build_model(spec)
+        for w in model.weights:  # non-trivial PReLU slopes too
+            w.assign(rng.normal(0, 0.2, w.shape).astype("float32"))
+        tfk = copy_weights(model, build_tfkeras_model(spec))
+        x = rng.random((2, 13, 17, 1)).astype(np.float32)
+        np.testing.assert_allclose(tfk(x).numpy(), np.asarray(model(x)), atol=1e-5, err_msg=spec.name)
+
+
+@pytest.mark.parametrize("spec", every_op_specs(), ids=lambda s: s.name)
+def test_every_block_type_quantizes_and_converts_to_full_integer(spec, rng):
+    """TFMOT wraps every layer (custom ones via QuantizeConfigs); the converter,
+    limited to int8 builtins, accepts every op; the int8 model tracks the float one."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = build_model(spec)
+    patches = [rng.random((1, 16, 16, 1)).astype(np.float32) for _ in range(16)]
+    qat = quantize_model(spec, model, calibration=patches)
+    data = tflite.convert(qat, "int8_qat", patches, io_type="uint8")
+    path = os.path.join(os.environ.get("PYTEST_TMP", "/tmp"), f"{spec.name}_{os.getpid()}.tflite")
+    with open(path, "wb") as f:
+        f.write(data)
+    try:
+        upscaler = TFLiteUpscaler(path)
+        assert upscaler.scale == 2 and upscaler.channels == 1
+        types = {d["dtype"].__name__ for d in upscaler.interpreter.get_tensor_details()}
+        assert types <= {"int8", "uint8", "int32"}, types  # no float op left
+        for h, w in ((16, 16), (23, 31)):  # any input size
+            x = rng.random((1, h, w, 1)).astype(np.float32)
+            out, ref = upscaler._run(x), np.asarray(model(x))
+            assert out.shape == ref.shape == (1, 2 * h, 2 * w, 1)
+            # Random weights amplify rounding more than trained ones: a loose bound.
+            assert np.abs(out - ref).mean() < 0.2 * np.abs(ref).mean()
+            assert np.corrcoef(out.ravel(), ref.ravel())[0, 1] > 0.97
+    finally:
+        os.remove(path)
+
+
+def test_tflite_flavours_keep_the_quality_of_the_keras_model(trained, val_pairs, tmp_path):
+    from tfsr.runs import load_trained, spec_for_model
+
+    spec = spec_for_model(trained)
+    model = load_trained(trained, spec)
+    keras_psnr = evaluate(KerasUpscaler(model), val_pairs, 2)["mean"]["psnr"]
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0)
+    patches = tflite.representative_patches(data, 40)
+    tfk = copy_weights(model, build_tfkeras_model(spec))
+    limits = {"none": 0.01, "float16": 0.02, "dynamic": 0.2, "int8": 0.5}
+    sizes = {}
+    for mode, limit in limits.items():
+        path = str(tmp_path / f"{mode}.tflite")
+        with open(path, "wb") as f:
+            f.write(tflite.convert(tfk, mode, patches if mode == "int8" else None))
+        sizes[mode] = os.path.getsize(path)
+        psnr = evaluate(load_upscaler(path, 2, tile=40), val_pairs, 2)["mean"]["psnr"]  # tiles: resized input
+        assert keras_psnr - psnr < limit, (mode, keras_psnr, psnr)
+    assert sizes["float16"] < 0.7 * sizes["none"] and sizes["int8"] < 0.5 * sizes["none"]
+
+
+def test_export_cli_int8_uint8_io_then_evaluate_and_upscale_take_the_tflite(trained, tmp_path):
+    out = tmp_path / "m_int8.tflite"
+    result = run_tool("export", f"--model={trained}", "--quantize=int8", "--io_type=uint8", f"--out={out}",
+                      "--representative_samples=40")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "size:" in result.stdout and "drop" in result.stdout
+    upscaler = TFLiteUpscaler(str(out))
+    assert upscaler._input["dtype"] == np.uint8
+    evaluated = run_tool("evaluate", f"--model={out}", "--scale=2")
+    assert evaluated.returncode == 0 and "mean" in evaluated.stdout, evaluated.stderr[-2000:]
+    image = os.path.join(samples.VAL_DIR, sorted(os.listdir(samples.VAL_DIR))[0])
+    upscaled = run_tool("upscale", f"--model={out}", f"--input={image}", f"--output={tmp_path / 'up.png'}")
+    assert upscaled.returncode == 0, upscaled.stderr[-2000:]
+    w, h = Image.open(image).size
+    assert Image.open(tmp_path / "up.png").size == (2 * w, 2 * h)
+
+
+def test_export_cli_qat_fine_tunes_and_converts(trained, tmp_path):
+    out = tmp_path / "m_qat.tflite"
+    result = run_tool("export", f"--model={trained}", "--quantize=int8_qat", "--qat_steps=30", f"--out={out}",
+                      "--representative_samples=40", "--batch_size=8", "--qat_learning_rate=1e-5")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "QAT step 30/30" in result.stdout
+    line = next(x for x in result.stdout.splitlines() if x.startswith("PSNR:"))
+    drop = float(line.split("drop")[1].split("dB")[0])
+    assert drop < 0.5, line
+
+
+def test_export_cli_user_errors_are_one_line(trained, tmp_path):
+    cases = [
+        ([f"--model={trained}", "--quantize=int4", f"--out={tmp_path}/a.tflite"], "--quantize"),
+        ([f"--model={trained}", "--io_type=uint8", f"--out={tmp_path}/a.tflite"], "needs --quantize=int8"),
+        ([f"--model={trained}", f"--out={tmp_path}/a.bin"], "should end in .tflite"),
+        ([f"--model={tmp_path}/none.keras", f"--out={tmp_path}/a.tflite"], "no such file"),
+        ([f"--model={trained}", "--format=savedmodel", "--quantize=int8", f"--out={tmp_path}/sm"], "tflite only"),
+    ]
+    for args, message in cases:
+        result = run_tool("export", *args)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-1500:])
+        assert "Traceback" not in result.stderr
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"not a flatbuffer")
+    result = run_tool("evaluate", f"--model={junk}")
+    assert result.returncode == 2 and "cannot load TFLite model" in result.stderr
+
+
+_SERVING_CLIENT = r"""
+import base64, json, sys
+import numpy as np
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+rest = json.load(open(sys.argv[2]))
+out = {}
+# serving_default, fed the REST body's "instances" as TF Serving does.
+images = np.asarray(rest["default"]["instances"], np.uint8)
+out["default_shape"] = list(model.signatures["serving_default"](images=tf.constant(images))["images"].shape)
+# upscale_png: {"b64": ...} instances decode to the raw bytes.
+data = [base64.b64decode(i["b64"]) for i in rest["png"]["instances"]]
+png = model.signatures["upscale_png"](image_bytes=tf.constant(data))["png_bytes"].numpy()
+out["png"] = [base64.b64encode(p).decode() for p in png]
+try:
+    model.signatures["upscale_png"](image_bytes=tf.constant([b"this is not an image"]))
+except tf.errors.InvalidArgumentError as e:
+    out["bad_bytes"] = e.message.splitlines()[0] if "Unknown image file format" not in e.message else "Unknown image file format"
+try:
+    model.signatures["serving_default"](images=tf.constant(images.astype(np.float32)))
+except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
+    out["bad_dtype"] = str(e).splitlines()[0]
+try:
+    model.signatures["serving_default"](images=tf.constant(images[0]))
+except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
+    out["bad_rank"] = str(e)
+# Still serving after the bad requests.
+out["after"] = list(model.signatures["serving_default"](images=tf.constant(images))["images"].shape)
+print(json.dumps(out))
+"""
+
+
+def test_savedmodel_serves_both_signatures_in_a_fresh_process(trained, tmp_path, val_pairs):
+    base = tmp_path / "serving"
+    result = run_tool("export", f"--model={trained}", "--format=savedmodel", f"--out={base}", "--model_name=sr",
+                      "--version=3")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    version = base / "sr" / "3"
+    assert (version / "saved_model.pb").exists()
+    line = next(x for x in result.stdout.splitlines() if x.startswith("PSNR:"))
+    assert abs(float(line.split("drop")[1].split("dB")[0])) < 0.05, line
+
+    cli = subprocess.run([os.path.join(os.path.dirname(sys.executable), "saved_model_cli"), "show", "--all",
+                          "--dir", str(version)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "signature_def['serving_default']" in cli.stdout and "signature_def['upscale_png']" in cli.stdout
+    assert "image_bytes" in cli.stdout and "png_bytes" in cli.stdout
+
+    lr = val_pairs[0].lr[:20, :24]
+    buffer = io.BytesIO()
+    Image.fromarray(lr).save(buffer, "PNG")
+    rest = {  # the bodies the README shows for TF Serving's REST API
+        "default": {"instances": lr[None].tolist()},
+        "png": {"signature_name": "upscale_png", "instances": [{"b64": base64.b64encode(buffer.getvalue()).decode()}]},
+    }
+    (tmp_path / "rest.json").write_text(json.dumps(rest))
+    (tmp_path / "client.py").write_text(_SERVING_CLIENT)
+    proc = subprocess.run([sys.executable, str(tmp_path / "client.py"), str(version), str(tmp_path / "rest.json")],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["default_shape"] == [1, 40, 48, 3] and out["after"] == [1, 40, 48, 3]
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(out["png"][0]))))
+    assert png.shape == (40, 48, 3)
+    expected = load_upscaler(str(base / "sr")).super_resolve(lr).image
+    assert np.abs(png.astype(int) - expected.astype(int)).max() <= 1
+    assert out["bad_bytes"] == "Unknown image file format"
+    assert "uint8" in out["bad_dtype"], out["bad_dtype"]  # refused by the signature, with the reason
+    assert "Shape of tensor images [20,24,3] is not compatible with expected shape [?,?,?,3]" in out["bad_rank"]

@@ -1,0 +1,81 @@
+"""tfsr-export: a trained generator -> TFLite (optionally quantized) or a TF Serving SavedModel.
+
+    tfsr-export --model=runs/x/model.keras --format=tflite --quantize=int8 \
+        --io_type=uint8 --out=x_int8.tflite
+    tfsr-export --model=runs/x/model.keras --format=tflite --quantize=int8_qat \
+        --qat_steps=2000 --out=x_qat.tflite
+    tfsr-export --model=runs/x/model.keras --format=savedmodel --out=serving
+
+The architecture comes from spec.json beside --model (or --arch).  int8
+calibration and QAT draw patches from --train_data; the report compares
+PSNR before and after export on --val_data.  Exported .tflite files and
+SavedModel folders work as --model of tfsr-evaluate and tfsr-upscale.
+"""
+
+from tfsr.cli import common
+
+from absl import flags  # noqa: E402
+
+flags.DEFINE_string("model", None, "The trained generator (.keras).")
+flags.DEFINE_string("arch", None, "Its ArchSpec .json, when no spec.json lies beside --model.")
+flags.DEFINE_enum("format", "tflite", ["tflite", "savedmodel"], "What to export.")
+flags.DEFINE_enum("quantize", "none", ["none", "float16", "dynamic", "int8", "int8_qat"], "TFLite quantization.")
+flags.DEFINE_enum("io_type", "float32", ["float32", "uint8", "int8"], "Input/output type of int8 TFLite models.")
+flags.DEFINE_string("out", None, "FILE.tflite, or the SavedModel base folder (DIR/<model_name>/<version>/).")
+flags.DEFINE_string("model_name", None, "SavedModel name (default: the spec's name).")
+flags.DEFINE_integer("version", 1, "SavedModel version number.")
+flags.DEFINE_string("train_data", None, "Images for int8 calibration and QAT, comma-separated (default: bundled).")
+flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR (default: bundled).")
+flags.DEFINE_integer("representative_samples", 200, "Calibration patches for --quantize=int8.")
+flags.DEFINE_integer("qat_steps", 1000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
+flags.DEFINE_float("qat_learning_rate", 1e-4, "Initial learning rate of the QAT fine-tuning (cosine decay).")
+flags.DEFINE_integer("batch_size", 16, "Batch size of QAT fine-tuning.")
+flags.DEFINE_integer("patch_size", 24, "LR patch side for calibration and QAT.")
+flags.mark_flags_as_required(["model", "out"])
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    from tfsr import samples
+    from tfsr.data.evalsets import load_eval_set
+    from tfsr.data.pipeline import PatchDataset
+    from tfsr.export.exporter import export
+    from tfsr.runs import load_trained, spec_for_model
+
+    if FLAGS.qat_steps < 1 or FLAGS.representative_samples < 1 or FLAGS.version < 1:
+        common.fail("--qat_steps, --representative_samples and --version must be positive")
+    spec = spec_for_model(FLAGS.model, FLAGS.arch)
+    model = load_trained(FLAGS.model, spec)
+    color = "y" if spec.channels == 1 else "rgb"
+    train = None
+    if FLAGS.quantize in ("int8", "int8_qat"):
+        train = PatchDataset(FLAGS.train_data or samples.TRAIN_DIR, spec.scale, FLAGS.patch_size, FLAGS.batch_size,
+                             color=color, seed=0)  # fmt: skip
+    val = load_eval_set(FLAGS.val_data or samples.VAL_DIR, spec.scale)
+    print(f"exporting {spec.name} (x{spec.scale}, {model.count_params():,} params) as {FLAGS.format}", flush=True)
+    report = export(
+        model,
+        spec,
+        FLAGS.format,
+        FLAGS.out,
+        quantize=FLAGS.quantize,
+        io_type=FLAGS.io_type,
+        train_data=train,
+        val_pairs=val,
+        representative_samples=FLAGS.representative_samples,
+        qat_steps=FLAGS.qat_steps,
+        qat_learning_rate=FLAGS.qat_learning_rate,
+        model_name=FLAGS.model_name,
+        version=FLAGS.version,
+        log=lambda message: print(message, flush=True),
+    )
+    print("\n".join(report.lines()))
+    print(f"(PSNR on {FLAGS.val_data or 'the bundled validation images'}, Y channel, {spec.scale}-pixel border)")
+
+
+def entry():
+    common.run(main)
+
+
+if __name__ == "__main__":
+    entry()

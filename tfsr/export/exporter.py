@@ -1,0 +1,103 @@
+"""`export()`: one trained generator -> a deployable file, with a quality report.
+
+The steps, in order: rebuild the generator from its `ArchSpec` (Keras 3 for
+the SavedModel, tf_keras for TFLite), convert, then score the exported file
+against the Keras model on a validation set, so every export states what
+compression cost.
+"""
+
+import dataclasses
+import os
+
+from tfsr.errors import UserError
+
+
+@dataclasses.dataclass
+class ExportReport:
+    path: str
+    format: str
+    quantize: str
+    size_bytes: int
+    psnr_before: float  # Keras model, mean over the validation set (Y, dB)
+    psnr_after: float  # the exported file, same images
+
+    def lines(self):
+        drop = self.psnr_before - self.psnr_after
+        return [
+            f"exported:  {self.path}",
+            f"format:    {self.format}" + (f" ({self.quantize})" if self.format == "tflite" else ""),
+            f"size:      {self.size_bytes / 1024:.1f} KiB",
+            f"PSNR:      {self.psnr_before:.3f} dB (Keras) -> {self.psnr_after:.3f} dB (exported), drop {drop:+.3f} dB",
+        ]
+
+
+def _size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def export(
+    model,
+    spec,
+    fmt,
+    out,
+    quantize="none",
+    io_type="float32",
+    train_data=None,
+    val_pairs=(),
+    representative_samples=200,
+    qat_steps=1000,
+    qat_learning_rate=1e-4,
+    model_name=None,
+    version=1,
+    log=print,
+):
+    """Exports `model` (a Keras 3 generator of `spec`); returns an `ExportReport`.
+
+    Args:
+        fmt: "tflite" (to the file `out`) or "savedmodel" (to the folder
+            `out/model_name/version`).
+        train_data: `PatchDataset` for int8 calibration and QAT.
+        val_pairs: `EvalPair`s for the before/after PSNR.
+    """
+    from tfsr.evaluation import evaluate
+    from tfsr.inference import KerasUpscaler, load_upscaler
+
+    if fmt == "tflite":
+        from tfsr.export import tflite
+        from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model
+
+        if not out.endswith(".tflite"):
+            raise UserError(f"--out={out}: a TFLite model file should end in .tflite")
+        representative = None
+        if quantize in ("int8", "int8_qat"):
+            log(f"calibrating int8 ranges on {representative_samples} training patches")
+            representative = tflite.representative_patches(train_data, representative_samples)
+        if quantize == "int8_qat":
+            log(f"quantization-aware fine-tuning for {qat_steps} steps (TFMOT, tf_keras)")
+            qat_model = quantize_model(spec, model, calibration=representative)
+            tfk_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
+        else:
+            tfk_model = copy_weights(model, build_tfkeras_model(spec))
+        data = tflite.convert(tfk_model, quantize, representative, io_type)
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        tmp = out + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+        path = out
+    elif fmt == "savedmodel":
+        from tfsr.export.savedmodel import export_savedmodel
+
+        if quantize != "none":
+            raise UserError(f"--quantize={quantize} applies to --format=tflite only")
+        path = export_savedmodel(model, spec, out, model_name or spec.name, version)
+    else:
+        raise UserError(f"--format must be tflite or savedmodel, got {fmt!r}")
+
+    before = after = float("nan")
+    if val_pairs:
+        before = evaluate(KerasUpscaler(model, scale=spec.scale), val_pairs, spec.scale)["mean"]["psnr"]
+        after = evaluate(load_upscaler(path, spec.scale), val_pairs, spec.scale)["mean"]["psnr"]
+    return ExportReport(path, fmt, quantize, _size(path), before, after)

@@ -1,0 +1,241 @@
+"""The generator rebuilt in `tf_keras` (Keras 2), for TFMOT quantization.
+
+tensorflow-model-optimization only understands Keras 2 models, while tfsr
+trains with Keras 3.  This is the one place tf_keras is used: the same
+`lower(spec)` op graph becomes tf_keras layers with the same names, so the
+trained Keras 3 weights copy over layer by layer.
+
+Layers TFMOT's default 8-bit registry does not know get a `QuantizeConfig`:
+  * `TFKPixelShuffle`, `TFKChannelSplit` (tfsr's custom layers) only move
+    values around, so they get no quantizers at all: their int8 input
+    scale passes straight through, as TFLite's DEPTH_TO_SPACE and SPLIT
+    expect;
+  * `PReLU` quantizes its slopes like a weight and its output like an
+    activation (TFLite has an int8 PRELU kernel).
+"""
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+import tensorflow_model_optimization as tfmot
+
+from tfsr.arch.graph import lower
+from tfsr.arch.spec import as_spec
+
+_quantize = tfmot.quantization.keras
+_quantizers = tfmot.quantization.keras.quantizers
+
+
+@tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
+class TFKPixelShuffle(tf_keras.layers.Layer):
+    def __init__(self, block_size, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = int(block_size)
+
+    def call(self, inputs):
+        return tf.nn.depth_to_space(inputs, self.block_size)
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+
+@tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
+class TFKChannelSplit(tf_keras.layers.Layer):
+    def __init__(self, groups, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = int(groups)
+
+    def call(self, inputs):
+        return tf.split(inputs, self.groups, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups}
+
+
+@tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
+class PassThroughQuantizeConfig(_quantize.QuantizeConfig):
+    """For layers that only move values: nothing to quantize."""
+
+    def get_weights_and_quantizers(self, layer):
+        return []
+
+    def get_activations_and_quantizers(self, layer):
+        return []
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        pass
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        pass
+
+    def get_output_quantizers(self, layer):
+        return []
+
+    def get_config(self):
+        return {}
+
+
+@tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
+class PReLUQuantizeConfig(_quantize.QuantizeConfig):
+    """PReLU: 8-bit slopes (per tensor, symmetric) and an 8-bit output."""
+
+    def get_weights_and_quantizers(self, layer):
+        return [(layer.alpha, _quantizers.LastValueQuantizer(8, per_axis=False, symmetric=True, narrow_range=False))]
+
+    def get_activations_and_quantizers(self, layer):
+        return []
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        layer.alpha = quantize_weights[0]
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        pass
+
+    def get_output_quantizers(self, layer):
+        return [_quantizers.MovingAverageQuantizer(8, per_axis=False, symmetric=False, narrow_range=False)]
+
+    def get_config(self):
+        return {}
+
+
+def quantize_scope():
+    """The custom objects TFMOT must know to clone and quantize the model."""
+    return _quantize.quantize_scope(
+        {
+            "TFKPixelShuffle": TFKPixelShuffle,
+            "TFKChannelSplit": TFKChannelSplit,
+            "PassThroughQuantizeConfig": PassThroughQuantizeConfig,
+            "PReLUQuantizeConfig": PReLUQuantizeConfig,
+        }
+    )
+
+
+def _layers_for(op, annotate):
+    """`(callable on inputs, [layers carrying weights])` for one op."""
+    a, k = op.attrs, tf_keras.layers
+    if op.kind == "conv" and a["groups"] > 1:
+        split = TFKChannelSplit(a["groups"], name=f"{op.name}_split")
+        convs = [k.Conv2D(a["filters"] // a["groups"], a["kernel"], padding="same", name=f"{op.name}_g{i}")
+                 for i in range(a["groups"])]  # fmt: skip
+        concat = k.Concatenate(name=op.name)
+        if annotate:
+            split = _quantize.quantize_annotate_layer(split, PassThroughQuantizeConfig())
+
+        def grouped(x):
+            return concat([conv(part) for conv, part in zip(convs, split(x))])
+
+        return grouped
+    if op.kind == "conv":
+        return k.Conv2D(a["filters"], a["kernel"], padding="same", name=op.name)
+    if op.kind == "dwconv":
+        return k.DepthwiseConv2D(a["kernel"], padding="same", name=op.name)
+    if op.kind == "deconv":
+        return k.Conv2DTranspose(a["filters"], a["kernel"], strides=a["stride"], padding="same", name=op.name)
+    if op.kind == "act" and a["kind"] == "prelu":
+        layer = k.PReLU(shared_axes=[1, 2], name=op.name)
+        return _quantize.quantize_annotate_layer(layer, PReLUQuantizeConfig()) if annotate else layer
+    if op.kind == "act":
+        return k.Activation(a["kind"], name=op.name)
+    if op.kind == "add":
+        return k.Add(name=op.name)
+    if op.kind == "concat":
+        return k.Concatenate(name=op.name)
+    if op.kind == "upsample":
+        return k.UpSampling2D(a["factor"], interpolation=a["interpolation"], name=op.name)
+    if op.kind == "depth_to_space":
+        layer = TFKPixelShuffle(a["block"], name=op.name)
+        return _quantize.quantize_annotate_layer(layer, PassThroughQuantizeConfig()) if annotate else layer
+    raise ValueError(f"no tf_keras layer for op kind {op.kind!r}")
+
+
+def build_tfkeras_model(spec, annotate=False, batch_size=None):
+    """`ArchSpec` -> `tf_keras.Model` with the Keras 3 builder's layer names.
+
+    `annotate=True` wraps the layers TFMOT does not know in their
+    QuantizeConfigs (call `quantize_model` on the result).
+    """
+    spec = as_spec(spec)
+    graph = lower(spec)
+    tensors = {}
+    for op in graph.ops:
+        if op.kind == "input":
+            tensors[op.name] = tf_keras.Input((None, None, op.channels), batch_size=batch_size, name=op.name)
+            continue
+        inputs = [tensors[i] for i in op.inputs]
+        tensors[op.name] = _layers_for(op, annotate)(inputs if len(inputs) > 1 else inputs[0])
+    return tf_keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=spec.name)
+
+
+def copy_weights(keras3_model, tfk_model):
+    """Copies weights layer by layer (matched by name); every weight must match."""
+    source = {layer.name: layer for layer in keras3_model.layers if layer.weights}
+    copied = set()
+    for layer in tfk_model.layers:
+        inner = getattr(layer, "layer", layer)  # a QuantizeAnnotate wrapper
+        if not inner.weights:
+            continue
+        if inner.name not in source:
+            raise ValueError(f"layer {inner.name!r} has no counterpart in {keras3_model.name}")
+        inner.set_weights([w.numpy() if hasattr(w, "numpy") else w for w in source[inner.name].get_weights()])
+        copied.add(inner.name)
+    missing = set(source) - copied
+    if missing:
+        raise ValueError(f"weights of {sorted(missing)} were not copied")
+    return tfk_model
+
+
+def quantize_model(spec, keras3_model, calibration=None):
+    """The QAT model: annotated tf_keras rebuild, trained weights, fake-quant ops.
+
+    `calibration`: LR patches `(1, h, w, C)` used to set every activation
+    range from the float model (see `calibrate_ranges`).
+    """
+    annotated = copy_weights(keras3_model, build_tfkeras_model(spec, annotate=True))
+    annotated = _quantize.quantize_annotate_model(annotated)
+    with quantize_scope():
+        qat_model = _quantize.quantize_apply(annotated)
+    if calibration:
+        calibrate_ranges(qat_model, copy_weights(keras3_model, build_tfkeras_model(spec)), calibration)
+    return qat_model
+
+
+_RANGE_VARIABLES = ("output_min", "output_max", "post_activation_min", "post_activation_max")
+
+
+def calibrate_ranges(qat_model, float_model, patches, batch_size=32):
+    """Sets the activation ranges of `qat_model` to those `float_model` produces.
+
+    TFMOT starts every activation range at [-6, 6] and moves it by an
+    exponential average (decay 0.999) during training, so a short QAT
+    fine-tune exports ranges still far too wide: an x2 generator lost
+    4.2 dB after 300 steps that way.  Measuring the float model's
+    activations on training patches first (as post-training calibration
+    does) starts QAT from ranges that fit.
+    """
+    targets = {}  # float layer name -> [(is_min, variable)]
+    for layer in qat_model.layers:
+        for w in layer.weights:
+            leaf = w.name.split("/")[-1].split(":")[0]
+            if leaf in _RANGE_VARIABLES and layer.name.startswith("quant_"):
+                targets.setdefault(layer.name[len("quant_") :], []).append((leaf.endswith("min"), w))
+    names = sorted(targets)
+    probe = tf_keras.Model(float_model.input, [float_model.get_layer(n).output for n in names])
+    low = {n: 0.0 for n in names}  # fake-quant ranges must contain 0
+    high = {n: 0.0 for n in names}
+    for start in range(0, len(patches), batch_size):
+        outputs = probe(tf.concat(patches[start : start + batch_size], 0), training=False)
+        for n, out in zip(names, outputs if len(names) > 1 else [outputs]):
+            low[n] = min(low[n], float(tf.reduce_min(out)))
+            high[n] = max(high[n], float(tf.reduce_max(out)))
+    for n in names:
+        for is_min, variable in targets[n]:
+            variable.assign(low[n] if is_min else high[n])
+    # The input's own quantizer (TFMOT's QuantizeLayer) starts at [0, 0].
+    inputs = np.concatenate([np.ravel(p) for p in patches])
+    for layer in qat_model.layers:
+        if type(layer).__name__ == "QuantizeLayer":
+            for w in layer.weights:
+                if w.name.split(":")[0].endswith("_min"):
+                    w.assign(min(0.0, float(inputs.min())))
+                elif w.name.split(":")[0].endswith("_max"):
+                    w.assign(max(0.0, float(inputs.max())))

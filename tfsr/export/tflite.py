@@ -1,0 +1,103 @@
+"""`ArchSpec` + trained weights -> `.tflite`, in five flavours.
+
+    none      float32
+    float16   float16 weights, float32 compute
+    dynamic   int8 weights, activations quantized on the fly
+    int8      full-integer post-training quantization, calibrated on a
+              representative set of training patches
+    int8_qat  full-integer, after quantization-aware fine-tuning (TFMOT)
+
+Every flavour converts the `tf_keras` rebuild of the generator (one
+conversion path; the rebuild is checked to equal the Keras 3 model).  The
+input is `(1, H, W, C)` with H and W dynamic: the interpreter resizes its
+input tensor to each image.  int8 models take `io_type` inputs/outputs:
+float32 (quantize inside the model), uint8 or int8 (quantized tensors; the
+input's scale and zero point are in the model, `TFLiteUpscaler` applies
+them).
+"""
+
+import math
+import time
+
+import numpy as np
+
+from tfsr.errors import UserError
+
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int8_qat")
+IO_TYPES = ("float32", "uint8", "int8")
+
+
+def representative_patches(train_data, count):
+    """`count` LR patches `(1, h, w, C)` float32 in [0, 1] from a `PatchDataset`."""
+    patches = []
+    for lr, _ in train_data.dataset():
+        patches.extend(np.asarray(lr))
+        if len(patches) >= count:
+            break
+    return [p[None] for p in patches[:count]]
+
+
+def qat_finetune(qat_model, train_data, steps, learning_rate=1e-4, log=print, log_every=100):
+    """Quantization-aware fine-tuning with L1 loss, as the model was trained."""
+    import tf_keras
+
+    schedule = tf_keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
+    qat_model.compile(optimizer=tf_keras.optimizers.Adam(schedule), loss="mae")
+
+    class Progress(tf_keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.t0 = time.time()
+
+        def on_train_batch_end(self, batch, logs=None):
+            step = batch + 1
+            if not math.isfinite(float(logs["loss"])):
+                raise UserError(f"quantization-aware training diverged at step {step} (loss {logs['loss']})")
+            if step % log_every == 0 or step == steps:
+                rate = step / max(time.time() - self.t0, 1e-9)
+                log(f"QAT step {step}/{steps}  loss {logs['loss']:.4f}  {rate:.1f} steps/s")
+
+    qat_model.fit(train_data.dataset(), steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[Progress()])
+    return qat_model
+
+
+def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
+    """Converts a tf_keras model (plain, or QAT from `quantize_model`) to TFLite bytes.
+
+    Args:
+        tfk_model: `build_tfkeras_model` + `copy_weights` result, or the
+            fine-tuned QAT model for `quantize="int8_qat"`.
+        quantize: one of `QUANTIZE_MODES`.
+        representative: LR patches for `int8`/`int8_qat` calibration.
+        io_type: input/output type of `int8`/`int8_qat` models.
+    """
+    import tensorflow as tf
+
+    if quantize not in QUANTIZE_MODES:
+        raise UserError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
+    if io_type not in IO_TYPES:
+        raise UserError(f"--io_type must be one of {', '.join(IO_TYPES)}, got {io_type!r}")
+    if io_type != "float32" and quantize not in ("int8", "int8_qat"):
+        raise UserError(f"--io_type={io_type} needs --quantize=int8 or int8_qat (got {quantize})")
+    converter = tf.lite.TFLiteConverter.from_keras_model(tfk_model)
+    if quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantize in ("int8", "int8_qat"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        # QAT models carry their ranges in fake-quant ops; the converter still
+        # wants samples for full-integer conversion (it checks the few tensors
+        # without fake-quant, e.g. the float input before quantization).
+        if not representative:
+            raise ValueError(f"{quantize} conversion needs representative patches")
+        converter.representative_dataset = lambda: ([p] for p in representative)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if io_type != "float32":
+            converter.inference_input_type = getattr(tf, io_type)
+            converter.inference_output_type = getattr(tf, io_type)
+    try:
+        return converter.convert()
+    except Exception as e:  # the converter's errors are long MLIR dumps
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RuntimeError(f"TFLite conversion ({quantize}) failed: {first}") from e

@@ -12,7 +12,8 @@ from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("model", None, "A .keras model, or 'bicubic' for the baseline.")
+flags.DEFINE_string("model", None, "A .keras or .tflite model, a SavedModel folder (tfsr-export), or 'bicubic'.")
+flags.DEFINE_integer("num_threads", None, "Interpreter threads for .tflite models (default: the runtime's).")
 flags.DEFINE_string("data", None, "Evaluation folder(s), comma-separated (default: bundled samples).")
 flags.DEFINE_integer("scale", 2, "Upscaling factor.")
 flags.DEFINE_string("json_out", None, "Also write the report as JSON here.")
@@ -28,7 +29,7 @@ def main(argv):
     from tfsr.evaluation import evaluate, format_table
     from tfsr.inference import load_upscaler
 
-    upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile)
+    upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile, num_threads=FLAGS.num_threads)
     extra = {}
     if FLAGS.lpips_weights is not None:
         from tfsr.perceptual import LPIPS

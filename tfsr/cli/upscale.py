@@ -12,7 +12,8 @@ from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("model", None, "A .keras model, or 'bicubic'.")
+flags.DEFINE_string("model", None, "A .keras or .tflite model, a SavedModel folder (tfsr-export), or 'bicubic'.")
+flags.DEFINE_integer("num_threads", None, "Interpreter threads for .tflite models (default: the runtime's).")
 flags.DEFINE_string("input", None, "An image file or a folder of images.")
 flags.DEFINE_string("output", None, "Output file (for one image) or folder.")
 flags.DEFINE_integer("scale", None, "Upscaling factor (default: the model's).")
@@ -28,7 +29,9 @@ def main(argv):
 
     if FLAGS.tile < 0 or FLAGS.overlap < 0:
         common.fail("--tile and --overlap must be >= 0")
-    upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile, overlap=FLAGS.overlap)
+    upscaler = load_upscaler(
+        FLAGS.model, FLAGS.scale, tile=FLAGS.tile, overlap=FLAGS.overlap, num_threads=FLAGS.num_threads
+    )
     if os.path.isdir(FLAGS.input):
         files = list_images(FLAGS.input)
         if not files:

@@ -5,7 +5,9 @@
 1. searches FALSR's space under a mult-adds ceiling (configs/demo.py settings),
 2. trains the best feasible spec of the Pareto front longer,
 3. evaluates it against bicubic upscaling on held-out samples,
-4. writes a before/after picture and prints where everything is.
+4. writes a before/after picture,
+5. exports it as a full-integer (int8) TFLite model and reports its size and
+   PSNR after quantization, and prints where everything is.
 
 Re-running with the same --workdir resumes (finished steps are reused).
 """
@@ -35,14 +37,14 @@ def main(argv):
     from tfsr.visualize import busiest_crop, comparison_grid, comparison_strip
 
     workdir = os.path.abspath(FLAGS.workdir)
-    print(f"== 1/4 searching ({cfg.search.max_trials} trials, {cfg.proxy.steps} proxy steps each)", flush=True)
+    print(f"== 1/5 searching ({cfg.search.max_trials} trials, {cfg.proxy.steps} proxy steps each)", flush=True)
     rows = run_search(cfg, os.path.join(workdir, "search"))
     if not rows:
         common.fail("the search found no feasible architecture; relax search.max_mult_adds / min_psnr")
     best = max(rows, key=lambda r: r["psnr"])
     spec = ArchSpec.from_dict(best["spec"])
     cost = count(spec, (480, 480))
-    print(f"\n== 2/4 training the best feasible spec (trial {best['trial_id']}: {cost.params:,} params, "
+    print(f"\n== 2/5 training the best feasible spec (trial {best['trial_id']}: {cost.params:,} params, "
           f"{cost.mult_adds / 1e9:.2f}G mult-adds at 480x480) for {cfg.train.steps} steps", flush=True)
     train = PatchDataset(cfg.train_data or samples.TRAIN_DIR, spec.scale, cfg.train.patch_size, cfg.train.batch_size,
                          color=cfg.color, seed=0)  # fmt: skip
@@ -50,7 +52,7 @@ def main(argv):
     trainer = Trainer(spec, train, val, os.path.join(workdir, "train"), cfg.train)
     model = trainer.fit()
 
-    print("\n== 3/4 evaluating against bicubic on the held-out samples", flush=True)
+    print("\n== 3/5 evaluating against bicubic on the held-out samples", flush=True)
     ours, bicubic = KerasUpscaler(model, scale=spec.scale), BicubicUpscaler(spec.scale)
     reports = {"bicubic": evaluate(bicubic, val, spec.scale), spec.name: evaluate(ours, val, spec.scale)}
     for name, report in reports.items():
@@ -58,7 +60,7 @@ def main(argv):
     with open(os.path.join(workdir, "evaluation.json"), "w") as f:
         json.dump(reports, f, indent=1)
 
-    print("\n== 4/4 writing before/after crops", flush=True)
+    print("\n== 4/5 writing before/after crops", flush=True)
     strips = []
     for pair in val:
         crop = busiest_crop(pair.hr, 96)
@@ -67,6 +69,14 @@ def main(argv):
         strips.append(comparison_strip(panels, crop=crop, zoom=3))
     figure = os.path.join(workdir, "before_after.png")
     comparison_grid(strips).save(figure)
+    print("\n== 5/5 exporting a full-integer TFLite model (int8, calibrated on training patches)", flush=True)
+    from tfsr.export.exporter import export
+
+    tflite_path = os.path.join(workdir, f"{spec.name}_int8.tflite")
+    exported = export(model, spec, "tflite", tflite_path, quantize="int8", train_data=train, val_pairs=val,
+                      representative_samples=100, log=lambda message: print(message, flush=True))  # fmt: skip
+    print("\n".join(exported.lines()))
+
     gain = reports[spec.name]["mean"]["psnr"] - reports["bicubic"]["mean"]["psnr"]
     print(f"\n{spec.name}: {reports[spec.name]['mean']['psnr']:.2f} dB vs bicubic "
           f"{reports['bicubic']['mean']['psnr']:.2f} dB ({gain:+.2f} dB) on the bundled validation images")
@@ -75,6 +85,7 @@ def main(argv):
     print(f"  model           {trainer.model_path}")
     print(f"  evaluation      {os.path.join(workdir, 'evaluation.json')}")
     print(f"  before/after    {figure}")
+    print(f"  TFLite (int8)   {tflite_path} (tfsr-upscale --model=... runs it)")
     print(f"  TensorBoard     tensorboard --logdir {os.path.join(workdir, 'train', 'logs')}")
 
 

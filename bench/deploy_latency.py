@@ -122,7 +122,10 @@ def main():
 
     quality = {}
     sets = {os.path.basename(s.rstrip("/")): load_eval_set(s, spec.scale) for s in args.sets.split(",")}
-    forms = {"keras": KerasUpscaler(model, scale=spec.scale), **{k: load_upscaler(v, spec.scale) for k, v in files.items()}}
+    forms = {
+        "keras": KerasUpscaler(model, scale=spec.scale),
+        **{k: load_upscaler(v, spec.scale) for k, v in files.items()},
+    }
     for name, upscaler in forms.items():
         quality[name] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
     sizes = {k: sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(v) for f in fs) if os.path.isdir(v)

@@ -68,7 +68,9 @@ def test_lpips_weights_errors_name_the_flag_and_never_fall_back(tmp_path):
 
 def test_tfsr_evaluate_adds_an_lpips_column(fake_weights, tmp_path):
     out = tmp_path / "r.json"
-    result = run_tool("evaluate", "--model=bicubic", "--scale=2", f"--lpips_weights={fake_weights}", f"--json_out={out}")
+    result = run_tool(
+        "evaluate", "--model=bicubic", "--scale=2", f"--lpips_weights={fake_weights}", f"--json_out={out}"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "lpips" in result.stdout.splitlines()[1]
     import json

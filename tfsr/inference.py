@@ -213,7 +213,11 @@ class SavedModelUpscaler(Upscaler):
 def _newest_version(path):
     if os.path.exists(os.path.join(path, "saved_model.pb")):
         return path
-    versions = [d for d in os.listdir(path) if d.isdigit() and os.path.isdir(os.path.join(path, d))] if os.path.isdir(path) else []
+    versions = (
+        [d for d in os.listdir(path) if d.isdigit() and os.path.isdir(os.path.join(path, d))]
+        if os.path.isdir(path)
+        else []
+    )
     if not versions:
         raise UserError(f"--model: {path} is neither a SavedModel nor a folder of numbered SavedModel versions")
     return os.path.join(path, max(versions, key=int))

@@ -52,7 +52,9 @@ class DiscriminatorSpec:
             if unknown:
                 raise TypeError(f"unknown fields {sorted(unknown)}")
             stages = [StageSpec(**s) for s in data["stages"]]
-            spec = cls(stages, data.get("norm", "batch"), int(data.get("dense_units", 0)), data.get("name", "discriminator"))
+            spec = cls(
+                stages, data.get("norm", "batch"), int(data.get("dense_units", 0)), data.get("name", "discriminator")
+            )
         except (KeyError, TypeError, AttributeError) as e:
             raise UserError(f"{source}: not a discriminator spec ({e})") from None
         spec.validate(source)

@@ -205,7 +205,9 @@ def format_discriminator_front(rows):
     lines = [f"{'trial':>6}  {'LPIPS':>7}  {'PSNR':>6}  {'D params':>9}  stages (channels/kernel/stride), norm"]
     for r in rows:
         stages = " ".join(f"{s['channels']}/{s['kernel']}/{s['stride']}" for s in r["spec"]["stages"])
-        lines.append(f"{r['trial_id']:>6}  {r['lpips']:7.4f}  {r['psnr']:6.2f}  {r['params']:9,}  {stages}, {r['spec']['norm']}")
+        lines.append(
+            f"{r['trial_id']:>6}  {r['lpips']:7.4f}  {r['psnr']:6.2f}  {r['params']:9,}  {stages}, {r['spec']['norm']}"
+        )
     return "\n".join(lines)
 
 

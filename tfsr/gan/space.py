@@ -38,9 +38,7 @@ class DiscriminatorSpace:
             raise ValueError(f"unknown norms {sorted(bad)}; choose from {NORMS}")
 
     def random_stage(self, rng):
-        return StageSpec(
-            int(rng.choice(self.channels)), int(rng.choice(self.kernels)), int(rng.choice(self.strides))
-        )
+        return StageSpec(int(rng.choice(self.channels)), int(rng.choice(self.kernels)), int(rng.choice(self.strides)))
 
     def sample(self, rng):
         n = int(rng.integers(self.min_stages, self.max_stages + 1))
@@ -112,7 +110,11 @@ class DiscriminatorHyperModel(keras_tuner.HyperModel):
         values = {"num_stages": len(spec.stages), "norm": spec.norm, "dense_units": spec.dense_units}
         for i, stage in enumerate(spec.stages):
             values.update(
-                {f"stage{i}/channels": stage.channels, f"stage{i}/kernel": stage.kernel, f"stage{i}/stride": stage.stride}
+                {
+                    f"stage{i}/channels": stage.channels,
+                    f"stage{i}/kernel": stage.kernel,
+                    f"stage{i}/stride": stage.stride,
+                }
             )
         return values
 

@@ -35,11 +35,15 @@ import keras
 import numpy as np
 
 from tfsr.arch import as_spec
-from tfsr.gan.discriminator import build_discriminator
+from tfsr.gan.discriminator import build_discriminator, resolve_discriminator
 from tfsr.gan.losses import adversarial_losses
 from tfsr.train.trainer import TrainingDiverged, _hms, atomic_write_text, make_optimizer
 
 GENERATOR, DISCRIMINATOR = "generator.keras", "discriminator.keras"
+_ADVICE = (
+    "Lower --config.train.learning_rate or --config.gan.adversarial_weight and run again"
+    " (it resumes from that checkpoint)"
+)
 
 
 class PairCheckpoints:
@@ -107,8 +111,6 @@ class GanTrainer:
         name="gan",
     ):
         self.g_spec = as_spec(generator_spec)
-        from tfsr.gan.discriminator import resolve_discriminator
-
         self.d_spec = resolve_discriminator(discriminator_spec)
         self.train_data, self.val_pairs, self.workdir = train_data, val_pairs, workdir
         self.cfg, self.gan = cfg.train, cfg.gan
@@ -287,7 +289,7 @@ class GanTrainer:
                 if bad_in_a_row >= self.gan.divergence_patience:
                     raise TrainingDiverged(
                         f"{bad_in_a_row} non-finite steps in a row at step {step + 1}; last good checkpoint:"
-                        f" {self.checkpoints.latest()}"
+                        f" {self.checkpoints.latest()}. {_ADVICE}"
                     )
                 continue
             bad_in_a_row = 0
@@ -317,7 +319,7 @@ class GanTrainer:
                         raise TrainingDiverged(
                             f"validation PSNR fell to {row['val_psnr']:.2f} dB at step {step}, more than"
                             f" {self.gan.max_psnr_drop} dB under the start ({start_psnr:.2f} dB); last good"
-                            f" checkpoint: {self.checkpoints.latest()}"
+                            f" checkpoint: {self.checkpoints.latest()}. {_ADVICE}"
                         )
                 history.append(row)
                 self.checkpoints.save(g, d, step)

@@ -53,14 +53,18 @@ def expected_shapes():
 def load_lpips_weights(path, flag="--lpips_weights"):
     """Reads and checks an LPIPS `.npz`; `flag` names the option in errors."""
     if not path:
-        raise UserError(f"{flag} is required: the LPIPS AlexNet weights (.npz), e.g. ../shared/weights/lpips_alex_v0.1.npz")
+        raise UserError(
+            f"{flag} is required: the LPIPS AlexNet weights (.npz), e.g. ../shared/weights/lpips_alex_v0.1.npz"
+        )
     if not os.path.isfile(path):
         raise UserError(f"{flag}={path}: no such file")
     try:
         with np.load(path) as data:
             arrays = {k: np.asarray(data[k], np.float32) for k in data.files}
     except Exception as e:  # zip/pickle errors of a file that is not an npz
-        raise UserError(f"{flag}={path}: not an LPIPS weights .npz (cannot read it as one: {type(e).__name__})") from None
+        raise UserError(
+            f"{flag}={path}: not an LPIPS weights .npz (cannot read it as one: {type(e).__name__})"
+        ) from None
     for name, shape in expected_shapes().items():
         if name not in arrays:
             raise UserError(f"{flag}={path}: missing array {name!r}; not an LPIPS AlexNet weights file")

@@ -46,12 +46,12 @@ class Proposal:
 
 class MultiObjectiveOracle(keras_tuner.Oracle):
     """Args:
-        objective: the keras-tuner `Objective` whose value is `trial.score`.
-        max_trials: total number of trials.
-        population_size: initial trials, then the NSGA-II population size.
-        worker_timeout: seconds without heartbeat before a trial is reclaimed
-            (0: never).
-        seed: RNG seed.
+    objective: the keras-tuner `Objective` whose value is `trial.score`.
+    max_trials: total number of trials.
+    population_size: initial trials, then the NSGA-II population size.
+    worker_timeout: seconds without heartbeat before a trial is reclaimed
+        (0: never).
+    seed: RNG seed.
     """
 
     def __init__(self, objective, max_trials=20, population_size=8, worker_timeout=600, seed=0, **kwargs):
@@ -165,7 +165,9 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
         for tuner_id, trial in list(self.ongoing_trials.items()):
             seen = self._last_seen.setdefault(trial.trial_id, now)
             if tuner_id != asking_tuner and now - seen > self.worker_timeout:
-                print(f"[search] worker {tuner_id} silent for {now - seen:.0f}s: trial {trial.trial_id} goes to another worker")
+                print(
+                    f"[search] worker {tuner_id} silent for {now - seen:.0f}s: trial {trial.trial_id} goes to another worker"
+                )
                 del self.ongoing_trials[tuner_id]
                 self.tuner_ids.discard(tuner_id)
                 self._retry_queue.append(trial.trial_id)

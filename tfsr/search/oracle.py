@@ -38,19 +38,19 @@ from tfsr.search.multi_objective import MultiObjectiveOracle, Proposal
 
 class ParetoOracle(MultiObjectiveOracle):
     """Args:
-        hypermodel: the `FalsrHyperModel` (maps specs <-> hyperparameters).
-        max_trials: total number of trials.
-        population_size: random trials first, then the NSGA-II population.
-        min_psnr: PSNR floor in dB (None: none).
-        max_mult_adds / max_params: cost ceilings (None: none).
-        lr_size: `(h, w)` LR input size the mult-adds are counted for.
-        mutation_mix: weights of {"random", "flops", "params", "rl"}; "rl": 0
-            gives pure NSGA-II.
-        crossover_probability: chance a child comes from crossover.
-        initial_candidates: samples drawn per initial trial to spread costs
-            (1: plain random sampling).
-        worker_timeout: seconds without heartbeat before a trial is reclaimed.
-        seed: RNG seed.
+    hypermodel: the `FalsrHyperModel` (maps specs <-> hyperparameters).
+    max_trials: total number of trials.
+    population_size: random trials first, then the NSGA-II population.
+    min_psnr: PSNR floor in dB (None: none).
+    max_mult_adds / max_params: cost ceilings (None: none).
+    lr_size: `(h, w)` LR input size the mult-adds are counted for.
+    mutation_mix: weights of {"random", "flops", "params", "rl"}; "rl": 0
+        gives pure NSGA-II.
+    crossover_probability: chance a child comes from crossover.
+    initial_candidates: samples drawn per initial trial to spread costs
+        (1: plain random sampling).
+    worker_timeout: seconds without heartbeat before a trial is reclaimed.
+    seed: RNG seed.
     """
 
     def __init__(

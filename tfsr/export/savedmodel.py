@@ -33,7 +33,7 @@ def _round_uint8(x):
 
 
 class SRServingModule(tf.Module):
-    """Wraps a Keras generator with uint8/PNG signatures."""
+    """Wraps a (tf_keras) generator with uint8/PNG signatures."""
 
     def __init__(self, keras_model, scale, channels):
         super().__init__(name="tfsr_sr")
@@ -77,9 +77,17 @@ class SRServingModule(tf.Module):
 
 
 def export_savedmodel(keras_model, spec, out_dir, model_name, version=1):
-    """Writes `out_dir/model_name/version/`; returns that path."""
+    """Writes `out_dir/model_name/version/`; returns that path.
+
+    The network inside is the `tf_keras` rebuild of `spec` with the trained
+    weights (equal to the Keras 3 model, tested): Keras 3's bilinear
+    `UpSampling2D` cannot be traced with unknown height and width, which a
+    serving signature for any image size needs.
+    """
+    from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
+
     path = os.path.join(out_dir, model_name, str(int(version)))
-    module = SRServingModule(keras_model, spec.scale, spec.channels)
+    module = SRServingModule(copy_weights(keras_model, build_tfkeras_model(spec)), spec.scale, spec.channels)
     probe = np.zeros((1, 4, 4, 3), np.uint8)
     module.serving_default(probe)  # trace once: errors surface here, not in serving
     tmp = path + ".tmp"

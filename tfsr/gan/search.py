@@ -21,6 +21,7 @@ import numpy as np
 from tfsr.gan.discriminator import DiscriminatorSpec, build_discriminator
 from tfsr.gan.trainer import GanTrainer
 from tfsr.search.multi_objective import MultiObjectiveOracle, Proposal
+from tfsr.search.tuner import PatientTuner
 from tfsr.train import TrainingDiverged
 
 
@@ -78,7 +79,7 @@ class DiscriminatorOracle(MultiObjectiveOracle):
         return f"front {len(front)}, best LPIPS {'-' if best is None else f'{best:.4f}'}"
 
 
-class DiscriminatorTuner(keras_tuner.Tuner):
+class DiscriminatorTuner(PatientTuner):
     """Scores a discriminator by a short GAN fine-tuning of a fixed generator.
 
     Args:
@@ -94,18 +95,7 @@ class DiscriminatorTuner(keras_tuner.Tuner):
 
             raise UserError("--lpips_weights is required: trials are scored by validation LPIPS")
         self.inputs, self.cfg = inputs, cfg
-        self._calls_without_trial = 0
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-
-    def pre_create_trial(self):
-        # The oracle answers IDLE while others finish; don't hammer it.
-        self._calls_without_trial += 1
-        if self._calls_without_trial > 1:
-            time.sleep(1.0)
-
-    def on_trial_begin(self, trial):
-        self._calls_without_trial = 0
-        super().on_trial_begin(trial)
 
     def run_trial(self, trial, *args, **kwargs):
         spec = self.hypermodel.spec_from_hp(trial.hyperparameters)

@@ -36,7 +36,24 @@ class _Heartbeat(keras.callbacks.Callback):
             self.oracle.update_trial(self.trial_id, {})
 
 
-class ProxyTuner(keras_tuner.Tuner):
+class PatientTuner(keras_tuner.Tuner):
+    """A Tuner that waits politely while a `MultiObjectiveOracle` answers IDLE
+    (other workers still finishing the last trials) instead of polling it
+    in a tight loop."""
+
+    _calls_without_trial = 0
+
+    def pre_create_trial(self):
+        self._calls_without_trial += 1
+        if self._calls_without_trial > 1:
+            time.sleep(1.0)
+
+    def on_trial_begin(self, trial):
+        self._calls_without_trial = 0
+        super().on_trial_begin(trial)
+
+
+class ProxyTuner(PatientTuner):
     """Args:
         hypermodel: a `FalsrHyperModel`.
         oracle: any keras-tuner oracle over the hypermodel's hyperparameters.
@@ -49,19 +66,8 @@ class ProxyTuner(keras_tuner.Tuner):
     def __init__(self, hypermodel, oracle, train_data, val_pairs, proxy, lr_size=(480, 480), **kwargs):
         self.train_data, self.val_pairs = train_data, val_pairs
         self.proxy, self.lr_size = proxy, tuple(lr_size)
-        self._calls_without_trial = 0
         self._dataset = None
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-
-    def pre_create_trial(self):
-        # The oracle answers IDLE while others finish; don't hammer it.
-        self._calls_without_trial += 1
-        if self._calls_without_trial > 1:
-            time.sleep(1.0)
-
-    def on_trial_begin(self, trial):
-        self._calls_without_trial = 0
-        super().on_trial_begin(trial)
 
     def run_trial(self, trial, *args, **kwargs):
         spec = self.hypermodel.spec_from_hp(trial.hyperparameters)

@@ -72,9 +72,10 @@ def test_tf_keras_rebuild_equals_the_keras3_model_for_every_op(rng):
         model = build_model(spec)
         for w in model.weights:  # non-trivial PReLU slopes too
             w.assign(rng.normal(0, 0.2, w.shape).astype("float32"))
-        tfk = copy_weights(model, build_tfkeras_model(spec))
         x = rng.random((2, 13, 17, 1)).astype(np.float32)
-        np.testing.assert_allclose(tfk(x).numpy(), np.asarray(model(x)), atol=1e-5, err_msg=spec.name)
+        for native_groups in (False, True):  # split convs, or one grouped Conv2D
+            tfk = copy_weights(model, build_tfkeras_model(spec, native_groups=native_groups))
+            np.testing.assert_allclose(tfk(x).numpy(), np.asarray(model(x)), atol=1e-5, err_msg=spec.name)
 
 
 @pytest.mark.parametrize("spec", every_op_specs(), ids=lambda s: s.name)

@@ -21,7 +21,7 @@ from tfsr.data.evalsets import load_eval_set
 from tfsr.data.pipeline import PatchDataset
 from tfsr.evaluation import evaluate
 from tfsr.export import tflite
-from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model
+from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model, trained_float_model
 from tfsr.inference import KerasUpscaler, TFLiteUpscaler, load_upscaler
 from tfsr.train import Trainer
 
@@ -76,6 +76,9 @@ def test_tf_keras_rebuild_equals_the_keras3_model_for_every_op(rng):
         for native_groups in (False, True):  # split convs, or one grouped Conv2D
             tfk = copy_weights(model, build_tfkeras_model(spec, native_groups=native_groups))
             np.testing.assert_allclose(tfk(x).numpy(), np.asarray(model(x)), atol=1e-5, err_msg=spec.name)
+        # QAT trains in the split layout; its float weights come back out intact.
+        plain = trained_float_model(spec, quantize_model(spec, model, native_groups=False))
+        np.testing.assert_allclose(plain(x).numpy(), np.asarray(model(x)), atol=1e-5, err_msg=spec.name)
 
 
 @pytest.mark.parametrize("spec", every_op_specs(), ids=lambda s: s.name)

@@ -66,7 +66,7 @@ def export(
 
     if fmt == "tflite":
         from tfsr.export import tflite
-        from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model
+        from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model, trained_float_model
 
         if not out.endswith(".tflite"):
             raise UserError(f"--out={out}: a TFLite model file should end in .tflite")
@@ -76,8 +76,10 @@ def export(
             representative = tflite.representative_patches(train_data, representative_samples)
         if quantize == "int8_qat":
             log(f"quantization-aware fine-tuning for {qat_steps} steps (TFMOT, tf_keras)")
-            qat_model = quantize_model(spec, model, calibration=representative)
-            tfk_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
+            qat_model = quantize_model(spec, model, calibration=representative, native_groups=False)
+            qat_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
+            # Same weights, grouped convs (the faster int8 layout), ranges re-measured.
+            tfk_model = quantize_model(spec, trained_float_model(spec, qat_model), representative, native_groups=True)
         else:
             # Grouped convs: one grouped CONV_2D is faster in int8, the split in float.
             tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8"))

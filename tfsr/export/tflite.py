@@ -16,8 +16,11 @@ input's scale and zero point are in the model, `TFLiteUpscaler` applies
 them).
 """
 
+import contextlib
 import math
+import os
 import time
+import warnings
 
 import numpy as np
 
@@ -25,6 +28,24 @@ from tfsr.errors import UserError
 
 QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int8_qat")
 IO_TYPES = ("float32", "uint8", "int8")
+
+
+@contextlib.contextmanager
+def _quiet_converter():
+    """Mutes the converter's C++ chatter on stderr and its expected warning.
+
+    Errors are unaffected: the converter raises them as exceptions.
+    """
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def representative_patches(train_data, count):
@@ -97,7 +118,8 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
             converter.inference_input_type = getattr(tf, io_type)
             converter.inference_output_type = getattr(tf, io_type)
     try:
-        return converter.convert()
+        with _quiet_converter():
+            return converter.convert()
     except Exception as e:  # the converter's errors are long MLIR dumps
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RuntimeError(f"TFLite conversion ({quantize}) failed: {first}") from e

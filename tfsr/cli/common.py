@@ -15,6 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
+from tfsr.quiet import muted_stderr  # noqa: E402
+
 
 def _import_tensorflow_quietly():
     """Imports TensorFlow with stderr muted during its C++ start-up.
@@ -24,19 +26,13 @@ def _import_tensorflow_quietly():
     Errors still surface: the import's exception is raised after stderr is
     restored.
     """
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
+    with muted_stderr():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # device start-up logs here too
         # Keras runs grouped convs on CPU through per-shape XLA functions;
         # TF's retracing warnings about them are expected, not actionable.
         tf.get_logger().setLevel("ERROR")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 if os.environ.get("TFSR_VERBOSE_TF") != "1":

@@ -18,13 +18,13 @@ them).
 
 import contextlib
 import math
-import os
 import time
 import warnings
 
 import numpy as np
 
 from tfsr.errors import UserError
+from tfsr.quiet import muted_stderr
 
 QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int8_qat")
 IO_TYPES = ("float32", "uint8", "int8")
@@ -36,16 +36,9 @@ def _quiet_converter():
 
     Errors are unaffected: the converter raises them as exceptions.
     """
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    with muted_stderr(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        yield
 
 
 def representative_patches(train_data, count):

@@ -32,6 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from tfsr.config import parse_size  # noqa: E402
+
 TFLITE = ("none", "float16", "dynamic", "int8", "int8_qat")
 
 
@@ -63,7 +65,7 @@ def latency_child(args):
     from tfsr.arch import layers  # noqa: F401
     from tfsr.inference import TFLiteUpscaler
 
-    h, w = int(args.size.split("x")[1]), int(args.size.split("x")[0])
+    h, w = parse_size(args.size, "--size")
     model = keras.models.load_model(args.model, compile=False)
     channels = int(model.inputs[0].shape[-1])
     x = np.random.default_rng(0).random((1, h, w, channels)).astype(np.float32)
@@ -101,7 +103,7 @@ def main():
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
     from tfsr.evaluation import evaluate
-    from tfsr.export.exporter import export
+    from tfsr.export.exporter import export, size_on_disk
     from tfsr.inference import KerasUpscaler, load_upscaler
     from tfsr.runs import load_trained, spec_for_model
 
@@ -128,10 +130,9 @@ def main():
     }
     for name, upscaler in forms.items():
         quality[name] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
-    sizes = {k: sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(v) for f in fs) if os.path.isdir(v)
-             else os.path.getsize(v) for k, v in files.items()}  # fmt: skip
+    sizes = {k: size_on_disk(v) for k, v in files.items()}
 
-    h, w = int(args.size.split("x")[1]), int(args.size.split("x")[0])
+    h, w = parse_size(args.size, "--size")
     mult_adds = count(spec, (h, w)).mult_adds
     latency = {}
     for threads in (1, 2):

@@ -31,7 +31,8 @@ class ExportReport:
         ]
 
 
-def _size(path):
+def size_on_disk(path):
+    """Bytes of a file, or of everything under a folder (a SavedModel)."""
     if os.path.isfile(path):
         return os.path.getsize(path)
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
@@ -103,4 +104,4 @@ def export(
     if val_pairs:
         before = evaluate(KerasUpscaler(model, scale=spec.scale), val_pairs, spec.scale)["mean"]["psnr"]
         after = evaluate(load_upscaler(path, spec.scale), val_pairs, spec.scale)["mean"]["psnr"]
-    return ExportReport(path, fmt, quantize, _size(path), before, after)
+    return ExportReport(path, fmt, quantize, size_on_disk(path), before, after)

@@ -126,10 +126,10 @@ class DiscriminatorTuner(PatientTuner):
             name=spec.name,
         )
         try:
-            generator = trainer.fit()
+            trainer.fit()
         except TrainingDiverged as e:
             raise keras_tuner.errors.FailedTrialError(str(e)) from None
-        scores = trainer.validate(generator)
+        scores = trainer.final_scores()
         lpips, psnr = scores["val_lpips"], scores["val_psnr"]
         if not (math.isfinite(lpips) and math.isfinite(psnr)):
             raise keras_tuner.errors.FailedTrialError(f"validation LPIPS {lpips}, PSNR {psnr}")
@@ -151,15 +151,16 @@ def write_discriminator_report(oracle, workdir, top_k=3):
                 "spec": spec.to_dict(),
             }
         )
+    everything = _all_rows(oracle)
     with open(os.path.join(workdir, "front.json"), "w") as f:
-        json.dump({"front": rows, "trials": _all_rows(oracle)}, f, indent=1)
+        json.dump({"front": rows, "trials": everything}, f, indent=1)
     top = os.path.join(workdir, "top")
     os.makedirs(top, exist_ok=True)
     for rank, row in enumerate(rows[:top_k], start=1):
         spec = DiscriminatorSpec.from_dict(row["spec"])
         spec.name = f"searched_d_trial_{row['trial_id']}"
         spec.save(os.path.join(top, f"{rank}_trial_{row['trial_id']}.json"))
-    _plot(oracle, rows, os.path.join(workdir, "front.png"))
+    _plot(everything, rows, os.path.join(workdir, "front.png"))
     return rows
 
 
@@ -170,13 +171,12 @@ def _all_rows(oracle):
     ]
 
 
-def _plot(oracle, rows, path):
+def _plot(everything, rows, path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    everything = _all_rows(oracle)
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter([r["lpips"] for r in everything], [r["psnr"] for r in everything], c="0.6", label="trials")
     ax.plot([r["lpips"] for r in rows], [r["psnr"] for r in rows], "o-", c="C3", label="Pareto front")

@@ -28,7 +28,6 @@ renamed, so a kill never leaves half a pair.
 
 import json
 import os
-import shutil
 import time
 
 import keras
@@ -37,7 +36,7 @@ import numpy as np
 from tfsr.arch import as_spec
 from tfsr.gan.discriminator import build_discriminator, resolve_discriminator
 from tfsr.gan.losses import adversarial_losses
-from tfsr.train.trainer import TrainingDiverged, _hms, atomic_write_text, make_optimizer
+from tfsr.train.trainer import CheckpointStore, TrainingDiverged, _hms, atomic_write_text, make_optimizer
 
 GENERATOR, DISCRIMINATOR = "generator.keras", "discriminator.keras"
 _ADVICE = (
@@ -46,36 +45,18 @@ _ADVICE = (
 )
 
 
-class PairCheckpoints:
+class PairCheckpoints(CheckpointStore):
     """`ckpt-<step>/{generator,discriminator}.keras` plus `latest.json`."""
 
-    def __init__(self, directory, keep=2):
-        self.directory, self.keep = directory, keep
-        os.makedirs(directory, exist_ok=True)
-        self._pointer = os.path.join(directory, "latest.json")
-
-    def latest(self):
-        """The newest complete checkpoint folder, or None."""
-        if not os.path.exists(self._pointer):
-            return None
-        with open(self._pointer) as f:
-            path = os.path.join(self.directory, json.load(f)["dir"])
-        return path if os.path.isdir(path) else None
+    suffix = ""  # one folder per step
 
     def save(self, generator, discriminator, step):
-        name = f"ckpt-{step}"
-        tmp = os.path.join(self.directory, f".{name}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        generator.save(os.path.join(tmp, GENERATOR))
-        discriminator.save(os.path.join(tmp, DISCRIMINATOR))
-        final = os.path.join(self.directory, name)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-        atomic_write_text(self._pointer, json.dumps({"dir": name, "step": step}))
-        steps = sorted(int(d[5:]) for d in os.listdir(self.directory) if d.startswith("ckpt-"))
-        for old in steps[: -self.keep]:
-            shutil.rmtree(os.path.join(self.directory, f"ckpt-{old}"), ignore_errors=True)
+        def write(folder):
+            os.makedirs(folder)
+            generator.save(os.path.join(folder, GENERATOR))
+            discriminator.save(os.path.join(folder, DISCRIMINATOR))
+
+        self._commit(step, write)
 
 
 class GanTrainer:
@@ -252,6 +233,15 @@ class GanTrainer:
         extra = {"lpips": self.lpips.score} if self.lpips else {}
         mean = evaluate(KerasUpscaler(g, scale=self.g_spec.scale), self.val_pairs, self.g_spec.scale, extra)["mean"]
         return {f"val_{k}": v for k, v in mean.items() if k != "ssim"}
+
+    def final_scores(self):
+        """The validation scores of the last checkpoint (`{"val_psnr": .., "val_lpips": ..}`).
+
+        `fit` validates at the final step, so a finished run's scores are in
+        its history; a resumed, already finished run needs no new evaluation.
+        """
+        history = self._history()
+        return {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
 
     def _start_psnr(self, history):
         if history and "start_psnr" in history[0]:

@@ -19,6 +19,7 @@ renamed, so a kill during a save never leaves a broken file behind.
 import json
 import math
 import os
+import shutil
 import time
 
 import keras
@@ -52,7 +53,14 @@ def make_optimizer(cfg):
 
 
 class CheckpointStore:
-    """`ckpt-<step>.keras` files plus a `latest.json` pointer, newest `keep` kept."""
+    """`ckpt-<step>.keras` files plus a `latest.json` pointer, newest `keep` kept.
+
+    Each checkpoint is written under a temporary name and renamed, and only
+    then does the pointer move, so a kill never leaves a broken newest
+    checkpoint.  Subclasses with `suffix = ""` store a folder per step.
+    """
+
+    suffix = ".keras"
 
     def __init__(self, directory, keep=2):
         self.directory, self.keep = directory, keep
@@ -68,16 +76,32 @@ class CheckpointStore:
         return path if os.path.exists(path) else None
 
     def save(self, model, step):
-        name = f"ckpt-{step}.keras"
-        tmp = os.path.join(self.directory, f".{name}.tmp.keras")
-        model.save(tmp)
-        os.replace(tmp, os.path.join(self.directory, name))
+        self._commit(step, model.save)
+
+    def _commit(self, step, write):
+        """`write(path)` creates the checkpoint at a temporary path; then it is published."""
+        name = f"ckpt-{step}{self.suffix}"
+        tmp, final = os.path.join(self.directory, f".{name}.tmp{self.suffix}"), os.path.join(self.directory, name)
+        _remove(tmp)
+        write(tmp)
+        _remove(final)
+        os.replace(tmp, final)
         atomic_write_text(self._pointer, json.dumps({"file": name, "step": step}))
-        steps = sorted(
-            int(f[5:-6]) for f in os.listdir(self.directory) if f.startswith("ckpt-") and f.endswith(".keras")
-        )
+        steps = sorted(self._step_of(f) for f in os.listdir(self.directory) if self._step_of(f) is not None)
         for old in steps[: -self.keep]:
-            os.remove(os.path.join(self.directory, f"ckpt-{old}.keras"))
+            _remove(os.path.join(self.directory, f"ckpt-{old}{self.suffix}"))
+
+    def _step_of(self, filename):
+        core = filename[len("ckpt-") : len(filename) - len(self.suffix)]
+        ok = filename.startswith("ckpt-") and filename.endswith(self.suffix) and core.isdigit()
+        return int(core) if ok else None
+
+
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 class ProgressLog(keras.callbacks.Callback):

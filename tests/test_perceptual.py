@@ -10,6 +10,7 @@ from conftest import SHARED_WEIGHTS, run_tool, shared
 from tfsr import samples
 from tfsr.errors import UserError
 from tfsr.perceptual import LPIPS, PerceptualLoss, random_lpips_weights
+from tfsr.perceptual.lpips import normalize_input
 
 REAL_LPIPS = os.path.join(SHARED_WEIGHTS, "lpips_alex_v0.1.npz")
 needs_lpips_weights = pytest.mark.skipif(
@@ -31,8 +32,11 @@ def _sample_pair():
 
 @needs_lpips_weights
 def test_lpips_reproduces_the_reference_bicubic_values_on_set5_x4():
-    # ../shared/weights/README.md: Pillow bicubic upscaling of the LR, full image.
-    reference = [0.2995, 0.2455, 0.3612, 0.4152, 0.3719]
+    # ../shared/weights/README.md: Pillow bicubic upscaling of the LR, full
+    # image, from an independent numpy implementation.  (Until 2026-11-24 the
+    # file held spatially transposed kernels, which gave 0.2995, 0.2455,
+    # 0.3612, 0.4152, 0.3719: LPIPS of the transposed images.)
+    reference = [0.3024, 0.2360, 0.3733, 0.4211, 0.3663]
     metric = LPIPS.load(REAL_LPIPS)
     for i, expected in enumerate(reference, start=1):
         stem = shared("val", "Set5", "x4", f"img_00{i}_SRF_4")
@@ -51,6 +55,55 @@ def test_lpips_is_zero_for_identical_images_symmetric_and_grows_with_damage(fake
     assert metric.score(noisy, hr) > d
     gray = hr.mean(-1).astype(np.uint8)
     assert metric.score(gray, gray) == pytest.approx(0.0, abs=1e-6)
+
+
+def _transposed_kernels(path, out):
+    """The same weights file with every conv kernel's two spatial axes swapped."""
+    with np.load(path) as data:
+        arrays = {k: (data[k].transpose(1, 0, 2, 3) if k.endswith("_kernel") else data[k]) for k in data.files}
+    np.savez(out, **arrays)
+    return str(out)
+
+
+def test_lpips_reads_kernels_as_hwio_rows_first(fake_weights, tmp_path):
+    # A transposed-kernel file (the bug of the old shared weights) on ordinary
+    # images computes exactly LPIPS of the transposed images with the right
+    # kernels: conv, padding, pooling and the spatial mean all commute with a
+    # transpose of both image and kernel.  The two must agree to float
+    # precision, and differ from LPIPS of the untransposed pair, so a loader
+    # that swapped (or failed to swap) the axes is caught.
+    hr, blurred = _sample_pair()
+    hr, blurred = hr[:96, :80], blurred[:96, :80]  # not square: height and width cannot be confused
+    right = LPIPS.load(fake_weights)
+    swapped = LPIPS.load(_transposed_kernels(fake_weights, tmp_path / "swapped.npz"))
+    hr_t, blurred_t = hr.transpose(1, 0, 2), blurred.transpose(1, 0, 2)
+    assert swapped.score(blurred_t, hr_t) == pytest.approx(right.score(blurred, hr), rel=1e-4)
+    assert right.score(blurred_t, hr_t) == pytest.approx(swapped.score(blurred, hr), rel=1e-4)
+    # The random kernels are not symmetric, so orientation matters.
+    assert abs(right.score(blurred_t, hr_t) - right.score(blurred, hr)) > 1e-3 * right.score(blurred, hr)
+    # And the loader reads kernel[dy, dx, in, out] with dy along image rows:
+    # conv1 (11x11, stride 4, zero padding 2) at output (2, 5), by hand.
+    with np.load(fake_weights) as data:
+        kernel, bias = data["conv1_kernel"], data["conv1_bias"]
+    x = np.asarray(normalize_input(hr[None].astype(np.float32) / 255.0))[0]
+    padded = np.pad(x, ((2, 2), (2, 2), (0, 0)))
+    window = padded[4 * 2 : 4 * 2 + 11, 4 * 5 : 4 * 5 + 11]
+    by_hand = np.maximum(np.einsum("yxc,yxco->o", window, kernel) + bias, 0.0)
+    relu1 = np.asarray(right.features(x[None])[0])[0, 2, 5]
+    np.testing.assert_allclose(relu1, by_hand, atol=1e-4)
+
+
+@needs_lpips_weights
+def test_lpips_real_kernels_see_images_the_right_way_up(tmp_path):
+    # With the real file, the transposed-kernel reading reproduces the old
+    # (wrong) figure of img_001, the right reading the corrected one.
+    stem = shared("val", "Set5", "x4", "img_001_SRF_4")
+    hr = Image.open(stem + "_HR.png").convert("RGB")
+    sr = np.asarray(Image.open(stem + "_LR.png").convert("RGB").resize(hr.size, Image.BICUBIC))
+    hr = np.asarray(hr)
+    swapped = LPIPS.load(_transposed_kernels(REAL_LPIPS, tmp_path / "swapped.npz"))
+    assert swapped.score(sr, hr) == pytest.approx(0.2995, abs=0.002)
+    assert LPIPS.load(REAL_LPIPS).score(sr, hr) == pytest.approx(0.3024, abs=0.002)
 
 
 def test_lpips_weights_errors_name_the_flag_and_never_fall_back(tmp_path):

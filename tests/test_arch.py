@@ -140,9 +140,10 @@ np.save(sys.argv[3], np.asarray(model(x[:1])))
 """
 
 
-def test_generator_trains_under_jax_and_reloads_under_tensorflow(tmp_path):
+@pytest.mark.parametrize("spec", random_specs(1, seed=5) + [zoo.ecbsr(2, m=1, c=8), zoo.sesr(2, m=1, f=8, p=32)],
+                         ids=lambda s: s.name)  # fmt: skip
+def test_generator_trains_under_jax_and_reloads_under_tensorflow(spec, tmp_path):
     pytest.importorskip("jax", reason="JAX is not installed (pip install 'tfsr[jax]')")
-    spec = random_specs(1, seed=5)[0]
     path, out = str(tmp_path / "jax.keras"), str(tmp_path / "out.npy")
     result = subprocess.run(
         [sys.executable, "-c", JAX_SCRIPT, spec.to_json(), path, out],

@@ -27,20 +27,26 @@ from tfsr.train import Trainer
 
 
 def every_op_specs():
-    """Specs that together use every block type, upsampler, activation and global skip."""
+    """Specs that together use every block type, upsampler, activation and
+    global skip, a re-parameterizable stem and tail, and a clipped output."""
     blocks = sorted(BLOCKS)
     activations = ["relu", "prelu", "tanh", "relu"]
+    variants = [(u, ["bilinear", "nearest"][k % 2]) for k, u in enumerate(sorted(UPSAMPLERS))]
+    variants.append(("subpixel", "anchor"))
     specs = []
-    for k, upsampler in enumerate(sorted(UPSAMPLERS)):
+    for k, (upsampler, skip) in enumerate(variants):
         cells = [
             {"block": b, "channels": 16, "kernel": 3, "repeats": 1 + (i % 2), "residual": i % 2 == 1,
              "activation": activations[(i + k) % len(activations)], "inputs": list(range(i + 1))}
             for i, b in enumerate(blocks)
         ]  # fmt: skip
+        anchor = skip == "anchor"
         specs.append(ArchSpec.from_dict({
-            "name": f"all_ops_{upsampler}", "scale": 2, "channels": 1,
-            "stem": {"filters": 16, "kernel": 3, "activation": "prelu"}, "cells": cells,
-            "upsampler": {"type": upsampler, "kernel": 3, "global_skip": ["bilinear", "nearest"][k % 2]},
+            "name": f"all_ops_{upsampler}_{skip}", "scale": 2, "channels": 1,
+            "stem": {"filters": 16, "kernel": 3, "activation": "prelu", "block": "ecb" if anchor else "conv"},
+            "cells": cells,
+            "upsampler": {"type": upsampler, "kernel": 3, "global_skip": skip, "clip": anchor,
+                          "block": "collapsible" if anchor else "conv"},
         }))  # fmt: skip
     return specs
 
@@ -70,8 +76,11 @@ def val_pairs():
 def test_tf_keras_rebuild_equals_the_keras3_model_for_every_op(rng):
     for spec in every_op_specs():
         model = build_model(spec)
-        for w in model.weights:  # non-trivial PReLU slopes too
-            w.assign(rng.normal(0, 0.2, w.shape).astype("float32"))
+        for w in model.weights:  # non-trivial PReLU slopes and biases too
+            # Kernels scaled by fan-in keep every activation O(1) however wide
+            # a block is inside (a collapsible block expands to 256 channels).
+            std = 0.2 if len(w.shape) < 2 else 1.0 / np.sqrt(np.prod(w.shape[:-1]))
+            w.assign(rng.normal(0, std, w.shape).astype("float32"))
         x = rng.random((2, 13, 17, 1)).astype(np.float32)
         for native_groups in (False, True):  # split convs, or one grouped Conv2D
             tfk = copy_weights(model, build_tfkeras_model(spec, native_groups=native_groups))

@@ -37,19 +37,18 @@ def spec_for_model(model_path, arch=None, scale=None, flag="--model"):
 
 
 def load_trained(model_path, spec, flag="--model"):
-    """Builds `spec` and copies the weights of the trained model at `model_path`."""
+    """The deployed model of `spec` holding the weights of the trained model
+    at `model_path` (saved in the deployed or the training form)."""
     import keras
 
-    from tfsr.arch import build_model
+    from tfsr.arch import deploy
     from tfsr.arch import layers  # noqa: F401  (registers custom layers)
 
     try:
         trained = keras.models.load_model(model_path, compile=False)
     except (OSError, ValueError) as e:
         raise UserError(f"{flag}: cannot load {model_path}: {str(e).splitlines()[0]}") from None
-    model = build_model(spec)
     try:
-        model.set_weights(trained.get_weights())
-    except ValueError as e:
+        return deploy(trained, spec)
+    except (KeyError, ValueError) as e:
         raise UserError(f"{flag}: {model_path} does not match its spec {spec.name}: {e}") from None
-    return model

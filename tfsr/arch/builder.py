@@ -9,6 +9,7 @@ import keras
 
 from tfsr.arch.graph import lower
 from tfsr.arch.layers import ChannelSplit, PixelShuffle
+from tfsr.arch.registry import BLOCKS
 from tfsr.arch.spec import as_spec
 
 
@@ -18,6 +19,8 @@ def _make_layer(op):
         if a["groups"] > 1:
             return _GroupedConv(op)
         return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", name=op.name)
+    if op.kind == "reparam":
+        return BLOCKS[a["block"]].make_layer(op)
     if op.kind == "dwconv":
         return keras.layers.DepthwiseConv2D(a["kernel"], padding="same", name=op.name)
     if op.kind == "deconv":
@@ -28,6 +31,8 @@ def _make_layer(op):
         if a["kind"] == "prelu":
             # One slope per channel; shared over space so any H, W works.
             return keras.layers.PReLU(shared_axes=[1, 2], name=op.name)
+        if a["kind"] == "clip":
+            return keras.layers.ReLU(max_value=1.0, name=op.name)
         return keras.layers.Activation(a["kind"], name=op.name)
     if op.kind == "add":
         return keras.layers.Add(name=op.name)
@@ -64,10 +69,15 @@ class _GroupedConv:
         return self.concat([conv(part) for conv, part in zip(self.convs, parts)])
 
 
-def build_model(spec):
-    """Builds the Keras generator of `spec` (an `ArchSpec` or its dict)."""
+def build_model(spec, deployed=False):
+    """Builds the Keras generator of `spec` (an `ArchSpec` or its dict).
+
+    `deployed=False` builds the training form (re-parameterizable blocks as
+    their branches), `deployed=True` what ships (each of them one conv);
+    `tfsr.arch.deploy` maps the weights of one onto the other.
+    """
     spec = as_spec(spec)
-    graph = lower(spec)
+    graph = lower(spec, deployed=deployed)
     tensors = {}
     for op in graph.ops:
         if op.kind == "input":

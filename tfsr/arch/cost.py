@@ -13,11 +13,14 @@ Conventions (those of the FSRCNN/FALSR/DLSR tables):
 * Interpolation (the optional global skip) is free, like other
   parameter-free ops.
 * Parameters include biases and PReLU slopes, i.e. `model.count_params()`.
+* A re-parameterizable block is priced as what ships, its one conv, unless
+  `deployed=False` asks for its training form (all branches).
 """
 
 import dataclasses
 
 from tfsr.arch.graph import lower
+from tfsr.arch.registry import BLOCKS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +39,9 @@ def op_cost(op, in_channels, lr_pixels):
     if op.kind == "conv":
         weights = a["kernel"] ** 2 * (in_channels // a["groups"]) * a["filters"]
         return weights + a["filters"], weights * out_pixels
+    if op.kind == "reparam":
+        params, macs_per_pixel = BLOCKS[a["block"]].training_cost(op, in_channels)
+        return params, macs_per_pixel * out_pixels
     if op.kind == "dwconv":
         weights = a["kernel"] ** 2 * in_channels
         return weights + in_channels, weights * out_pixels
@@ -47,9 +53,12 @@ def op_cost(op, in_channels, lr_pixels):
     return 0, 0
 
 
-def count(spec, lr_size=(480, 480)):
-    """The `Cost` of `spec` for one LR input of `lr_size = (height, width)`."""
-    graph = lower(spec)
+def count(spec, lr_size=(480, 480), deployed=True):
+    """The `Cost` of `spec` for one LR input of `lr_size = (height, width)`.
+
+    `deployed=False`: the training form (re-parameterizable blocks unfolded).
+    """
+    graph = lower(spec, deployed=deployed)
     lr_pixels = int(lr_size[0]) * int(lr_size[1])
     params = mult_adds = 0
     for op in graph.ops:

@@ -9,9 +9,13 @@ cannot disagree about what a spec means.
 Primitive ops (attrs in brackets):
     input                                       the LR image
     conv       [filters, kernel, groups]        'same' padding, with bias
+    reparam    [filters, kernel, block, options]  a re-parameterizable conv:
+                                                trained as the `block`'s linear
+                                                branches, deployed as one `conv`
+                                                (see `tfsr.arch.reparam`)
     dwconv     [kernel]                         depthwise, with bias
     deconv     [filters, kernel, stride]        transposed conv, with bias
-    act        [kind]                           relu | prelu | tanh
+    act        [kind]                           relu | prelu | tanh | clip ([0, 1])
     add, concat                                 element-wise sum, channel concat
     depth_to_space [block]                      sub-pixel shuffle
     upsample   [factor, interpolation]          nearest | bilinear resize
@@ -57,10 +61,12 @@ class OpGraph:
         while name in self._by_name:
             n += 1
             name = f"{base}_{n}"
-        op = Op(name, op_kind, tuple(op_inputs), op_channels, op_upscale, attrs)
+        return self._append(Op(name, op_kind, tuple(op_inputs), op_channels, op_upscale, attrs))
+
+    def _append(self, op):
         self.ops.append(op)
-        self._by_name[name] = op
-        return name
+        self._by_name[op.name] = op
+        return op.name
 
     # ---- helpers (each returns the new op's name) --------------------------
     def input(self, channels):
@@ -69,6 +75,13 @@ class OpGraph:
     def conv(self, x, filters, kernel, groups=1, label="conv"):
         src = self[x]
         return self._add("conv", [x], filters, src.upscale, label, filters=filters, kernel=kernel, groups=groups)
+
+    def reparam(self, x, filters, kernel, block, label=None, **options):
+        src = self[x]
+        return self._add(
+            "reparam", [x], filters, src.upscale, label or block, filters=filters, kernel=kernel, block=block,
+            options=options,
+        )
 
     def dwconv(self, x, kernel, label="dwconv"):
         src = self[x]
@@ -113,14 +126,19 @@ class OpGraph:
         return self.ops[-1].name
 
 
-def lower(spec):
-    """Lowers an `ArchSpec` (or its dict) to an `OpGraph`."""
+def lower(spec, deployed=False):
+    """Lowers an `ArchSpec` (or its dict) to an `OpGraph`.
+
+    `deployed=True` gives the graph of what ships: `deploy_graph` of it.
+    """
     spec = as_spec(spec)
+    if deployed:
+        return deploy_graph(lower(spec))
     g = OpGraph()
     x = g.input(spec.channels)
 
     g.prefix = "stem_"
-    x = g.act(g.conv(x, spec.stem.filters, spec.stem.kernel), spec.stem.activation)
+    x = BLOCKS[spec.stem.block].emit(g, x, spec.stem.as_cell())
     nodes = [x]  # node 0 = stem, node i = output of cell i
 
     for i, cell in enumerate(spec.cells):
@@ -142,8 +160,25 @@ def lower(spec):
 
     g.prefix = "up_"
     x = g.concat([nodes[j] for j in spec.upsampler_inputs()])
-    y = UPSAMPLERS[spec.upsampler.type].emit(g, x, spec)
-    if spec.upsampler.global_skip != "none":
+    y = UPSAMPLERS[spec.upsampler.type].emit(g, x, spec)  # adds an "anchor" skip itself
+    if spec.upsampler.global_skip in ("nearest", "bilinear"):
         skip = g.upsample(g.ops[0].name, spec.scale, spec.upsampler.global_skip)
-        g.add(y, skip, label="output")
+        y = g.add(y, skip, label="output")
+    if spec.upsampler.clip:
+        g.act(y, "clip", label="clip")
     return g
+
+
+def deploy_graph(graph):
+    """The op graph with every `reparam` op replaced by a plain `conv` op.
+
+    Same op names, inputs and order, so weights map by name; a pure
+    function of the graph (and so of the spec).
+    """
+    deployed = OpGraph()
+    for op in graph.ops:
+        if op.kind == "reparam":
+            a = op.attrs
+            op = dataclasses.replace(op, kind="conv", attrs={"filters": a["filters"], "kernel": a["kernel"], "groups": 1})
+        deployed._append(op)
+    return deployed

@@ -47,6 +47,25 @@ class Block:
         raise NotImplementedError
 
 
+class ReparamBlock(Block):
+    """A block whose conv is re-parameterizable (`tfsr.arch.reparam`).
+
+    It emits a `reparam` op (deployed as one plain conv) and says how to
+    build that op's training-form Keras layer and what the training form
+    costs; the deployed form is priced as the plain conv.
+    """
+
+    @classmethod
+    def make_layer(cls, op):
+        """The `ReparamConv` layer of `op` (a `reparam` op of this block)."""
+        raise NotImplementedError
+
+    @classmethod
+    def training_cost(cls, op, in_channels):
+        """`(params, mult_adds per output pixel)` of the training form."""
+        raise NotImplementedError
+
+
 class Upsampler:
     """Maps LR features to the output image, `scale` times larger.
 

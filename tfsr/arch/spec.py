@@ -18,7 +18,8 @@ trainer and the exporters consume it.  A spec is plain data:
         ...
       ],
       "upsampler": {"type": "subpixel", "kernel": 3, "inputs": [2],
-                    "global_skip": "none"}   # or nearest | bilinear
+                    "global_skip": "none",   # or nearest | bilinear | anchor
+                    "clip": false}           # clip the output to [0, 1]
     }
 
 Cells and the upsampler take the channel-concatenation of their `inputs`
@@ -31,13 +32,14 @@ module only decides what can be built.
 import copy
 import dataclasses
 import json
+import zlib
 from typing import List, Optional
 
 from tfsr.errors import UserError
 
 ACTIVATIONS = ("relu", "prelu", "tanh", "linear")
 SCALES = (2, 3, 4)
-GLOBAL_SKIPS = ("none", "nearest", "bilinear")
+GLOBAL_SKIPS = ("none", "nearest", "bilinear", "anchor")
 
 
 class SpecError(UserError):
@@ -67,6 +69,14 @@ class StemSpec:
     filters: int = 32
     kernel: int = 3
     activation: str = "relu"
+    # The stem's conv may be any block type that fits one conv (e.g. "ecb",
+    # "collapsible": ECBSR and SESR re-parameterize their first layer too).
+    block: str = "conv"
+    options: dict = dataclasses.field(default_factory=dict)
+
+    def as_cell(self):
+        """The stem as the one-conv cell its block emits."""
+        return CellSpec(self.block, self.filters, self.kernel, activation=self.activation, options=self.options)
 
 
 @dataclasses.dataclass
@@ -76,7 +86,13 @@ class UpsamplerSpec:
     inputs: Optional[List[int]] = None
     # Add an interpolated copy of the LR input to the output, so the network
     # learns only the residual detail (trains much faster, costs no MACs).
-    global_skip: str = "none"  # none | nearest | bilinear
+    # "anchor" adds the input repeated scale^2 times before the sub-pixel
+    # shuffle (ABPN): the same sum, friendlier to int8 (see upsamplers/subpixel.py).
+    global_skip: str = "none"  # none | nearest | bilinear | anchor
+    clip: bool = False  # clip the output to [0, 1] (int8 outputs waste no range)
+    # The sub-pixel conv's block type (linear), like the stem's.
+    block: str = "conv"
+    options: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -96,9 +112,9 @@ class ArchSpec:
             "name": self.name,
             "scale": self.scale,
             "channels": self.channels,
-            "stem": dataclasses.asdict(self.stem),
+            "stem": _without_defaults(self.stem),
             "cells": [c.to_dict() for c in self.cells],
-            "upsampler": dataclasses.asdict(self.upsampler),
+            "upsampler": _without_defaults(self.upsampler),
         }
 
     def to_json(self, **kwargs):
@@ -155,6 +171,11 @@ class ArchSpec:
         with open(path, "w") as f:
             f.write(self.to_json(indent=2) + "\n")
 
+    def fingerprint(self):
+        """A stable 32-bit hash of the architecture (the name left out)."""
+        data = {k: v for k, v in self.to_dict().items() if k != "name"}
+        return zlib.crc32(json.dumps(data, sort_keys=True).encode())
+
     # ---- resolved macro links ---------------------------------------------
     def cell_inputs(self, i):
         """The node indices feeding cell `i` (0-based cell index; 0 = stem)."""
@@ -182,6 +203,7 @@ class ArchSpec:
         positive_int(self.stem.kernel, "stem.kernel")
         if self.stem.activation not in ACTIVATIONS:
             raise SpecError(f"stem.activation must be one of {ACTIVATIONS}, got {self.stem.activation!r}.")
+        self._validate_one_conv_block(self.stem.as_cell(), self.channels, "stem")
         for i, cell in enumerate(self.cells):
             where = f"cells[{i}]"
             block_cls = registry.BLOCKS.get(cell.block)
@@ -204,11 +226,39 @@ class ArchSpec:
                 f"upsampler.type: unknown upsampler {self.upsampler.type!r}; known: {sorted(registry.UPSAMPLERS)}."
             )
         positive_int(self.upsampler.kernel, "upsampler.kernel")
+        if self.upsampler.type == "subpixel":
+            up_in = sum(self.node_channels(j) for j in self.upsampler_inputs())
+            self._validate_one_conv_block(self.upsampler_cell(), up_in, "upsampler")
+        elif self.upsampler.block != "conv" or self.upsampler.options:
+            raise SpecError(f"upsampler.block: only the subpixel upsampler takes a block type, not {self.upsampler.type!r}.")
         if self.upsampler.global_skip not in GLOBAL_SKIPS:
             raise SpecError(
                 f"upsampler.global_skip must be one of {GLOBAL_SKIPS}, got {self.upsampler.global_skip!r}."
             )
+        if self.upsampler.global_skip == "anchor" and self.upsampler.type != "subpixel":
+            raise SpecError("upsampler.global_skip 'anchor' needs the subpixel upsampler.")
+        if not isinstance(self.upsampler.clip, bool):
+            raise SpecError(f"upsampler.clip must be true or false, got {self.upsampler.clip!r}.")
         self._validate_inputs(self.upsampler.inputs, len(self.cells) + 1, "upsampler.inputs")
+
+    def upsampler_cell(self):
+        """The sub-pixel upsampler's conv (to scale^2 * channels, linear) as a cell."""
+        up = self.upsampler
+        return CellSpec(up.block, self.channels * self.scale**2, up.kernel, activation="linear", options=up.options)
+
+    @staticmethod
+    def _validate_one_conv_block(cell, in_channels, where):
+        from tfsr.arch import registry  # late: blocks import this module
+
+        block_cls = registry.BLOCKS.get(cell.block)
+        if block_cls is None or not (block_cls is registry.BLOCKS["conv"] or issubclass(block_cls, registry.ReparamBlock)):
+            one_conv = sorted(n for n, b in registry.BLOCKS.items() if n == "conv" or issubclass(b, registry.ReparamBlock))
+            raise SpecError(f"{where}.block must be a one-conv block type {one_conv}, got {cell.block!r}.")
+        if not isinstance(cell.options, dict):
+            raise SpecError(f"{where}.options must be an object, got {cell.options!r}.")
+        problem = block_cls.check(cell, in_channels)
+        if problem:
+            raise SpecError(f"{where} ({cell.block}): {problem}")
 
     def _validate_inputs(self, inputs, limit, field):
         if inputs is None:
@@ -224,6 +274,15 @@ class ArchSpec:
     def node_channels(self, index):
         """Channels of node `index` (0 = stem output, i = output of cell i)."""
         return self.stem.filters if index == 0 else self.cells[index - 1].channels
+
+
+# Fields added after specs were first written: left out of the JSON while
+# they hold their defaults, so older spec files and workdirs stay identical.
+_OPTIONAL_DEFAULTS = {"block": "conv", "options": {}, "clip": False}
+
+
+def _without_defaults(part):
+    return {k: v for k, v in dataclasses.asdict(part).items() if _OPTIONAL_DEFAULTS.get(k, object()) != v}
 
 
 def as_spec(spec_or_dict):

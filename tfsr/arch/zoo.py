@@ -34,11 +34,68 @@ def espcn(scale=2, channels=1):
     )
 
 
-REFERENCES = {"fsrcnn": fsrcnn, "espcn": espcn}
+def ecbsr(scale=2, m=4, c=16, channels=1, block="ecb"):
+    """ECBSR-MmCc (Zhang et al. 2021): m + 2 edge-oriented blocks (stem, m
+    3x3 PReLU blocks, a linear sub-pixel tail), the LR input added before
+    the shuffle.  `block="conv"` is the same topology with plain convs: the
+    deployed form of both is identical, only training differs."""
+    return ArchSpec(
+        scale=scale,
+        cells=[CellSpec(block, c, kernel=3, repeats=m, activation="prelu")],
+        stem=StemSpec(filters=c, kernel=3, activation="prelu", block=block),
+        upsampler=UpsamplerSpec(type="subpixel", kernel=3, global_skip="anchor", block=block),
+        channels=channels,
+        name=f"ecbsr_m{m}c{c}" + ("" if block == "ecb" else f"_{block}"),
+    )
+
+
+def sesr(scale=2, m=5, f=16, p=256, channels=1):
+    """SESR-Mm (Bhardwaj et al. 2022): collapsible linear blocks (k x k to
+    p channels, 1x1 back): a 5x5 stem, m 3x3 blocks with short residuals and
+    PReLU under one long residual, a 5x5 sub-pixel tail, the input added."""
+    tail = channels * scale**2
+    return ArchSpec(
+        scale=scale,
+        cells=[CellSpec("collapsible", f, kernel=3, repeats=m, residual=True, activation="prelu",
+                        options={"expansion": p // f})],  # fmt: skip
+        stem=StemSpec(filters=f, kernel=5, activation="prelu", block="collapsible", options={"expansion": p // f}),
+        upsampler=UpsamplerSpec(type="subpixel", kernel=5, global_skip="anchor", block="collapsible",
+                                options={"expansion": max(1, p // tail)}),  # fmt: skip
+        channels=channels,
+        name=f"sesr_m{m}",
+    )
+
+
+def abpn(scale=2, m=4, c=28, channels=1):
+    """ABPN-like (Du et al. 2021): plain 3x3 convs with ReLU (int8-friendly),
+    the anchor residual before the shuffle and a clipped output."""
+    return ArchSpec(
+        scale=scale,
+        cells=[CellSpec("conv", c, kernel=3, repeats=m, activation="relu")],
+        stem=StemSpec(filters=c, kernel=3, activation="relu"),
+        upsampler=UpsamplerSpec(type="subpixel", kernel=3, global_skip="anchor", clip=True),
+        channels=channels,
+        name=f"abpn_m{m}c{c}",
+    )
+
+
+def ecbsr_plain(scale=2, m=4, c=16, channels=1):
+    """ECBSR's topology with plain 3x3 convs (what an `ecbsr` deploys to)."""
+    return ecbsr(scale, m, c, channels, block="conv")
+
+
+REFERENCES = {
+    "fsrcnn": fsrcnn,
+    "espcn": espcn,
+    "ecbsr": ecbsr,
+    "ecbsr_plain": ecbsr_plain,
+    "sesr": sesr,
+    "abpn": abpn,
+}
 
 
 def resolve(arch, scale, channels=None):
-    """A built-in name (`fsrcnn`, `espcn`) or a JSON file path -> `ArchSpec`.
+    """A built-in name (`REFERENCES`) or a JSON file path -> `ArchSpec`.
 
     A file's own `scale` must match `scale`; `channels` overrides the
     built-ins' default of 1 (Y) when given.

@@ -2,6 +2,11 @@
 
     tfsr-cost --arch=fsrcnn --lr_size=480x480 --scale=2
     {"params": 12809, "mult_adds": 6006988800}
+
+The figures are those of the deployed model; a spec with
+re-parameterizable blocks (ecb, collapsible) also gets its training form:
+
+    {"params": 10273, "mult_adds": ..., "training": {"params": ..., "mult_adds": ...}}
 """
 
 import json
@@ -23,7 +28,11 @@ def main(argv):
 
     size = parse_size(FLAGS.lr_size, "--lr_size")
     spec = zoo.resolve(FLAGS.arch, FLAGS.scale)
-    print(json.dumps(count(spec, size).to_dict()))
+    deployed, training = count(spec, size), count(spec, size, deployed=False)
+    report = deployed.to_dict()
+    if training != deployed:
+        report["training"] = training.to_dict()
+    print(json.dumps(report))
 
 
 def entry():

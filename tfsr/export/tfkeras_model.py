@@ -2,8 +2,9 @@
 
 tensorflow-model-optimization only understands Keras 2 models, while tfsr
 trains with Keras 3.  This is the one place tf_keras is used: the same
-`lower(spec)` op graph becomes tf_keras layers with the same names, so the
-trained Keras 3 weights copy over layer by layer.
+deployed op graph, `lower(spec, deployed=True)`, becomes tf_keras layers
+with the same names, so the trained Keras 3 weights copy over layer by
+layer (a re-parameterizable block's as its one deployed conv).
 
 Layers TFMOT's default 8-bit registry does not know get a `QuantizeConfig`:
   * `TFKPixelShuffle`, `TFKChannelSplit` (tfsr's custom layers) only move
@@ -20,6 +21,7 @@ import tf_keras
 import tensorflow_model_optimization as tfmot
 
 from tfsr.arch.graph import lower
+from tfsr.arch.reparam import deployed_weights
 from tfsr.arch.spec import as_spec
 
 _quantize = tfmot.quantization.keras
@@ -136,6 +138,8 @@ def _layers_for(op, annotate, native_groups=False):
     if op.kind == "act" and a["kind"] == "prelu":
         layer = k.PReLU(shared_axes=[1, 2], name=op.name)
         return _quantize.quantize_annotate_layer(layer, PReLUQuantizeConfig()) if annotate else layer
+    if op.kind == "act" and a["kind"] == "clip":
+        return k.ReLU(max_value=1.0, name=op.name)
     if op.kind == "act":
         return k.Activation(a["kind"], name=op.name)
     if op.kind == "add":
@@ -164,7 +168,7 @@ def build_tfkeras_model(spec, annotate=False, batch_size=None, native_groups=Fal
     split.  So int8 exports use grouped convs, the others the split.
     """
     spec = as_spec(spec)
-    graph = lower(spec)
+    graph = lower(spec, deployed=True)
     tensors = {}
     for op in graph.ops:
         if op.kind == "input":
@@ -192,7 +196,11 @@ def _group_weights(source, name):
 
 
 def copy_weights(keras3_model, tfk_model):
-    """Copies weights layer by layer (matched by name); every weight must match."""
+    """Copies weights layer by layer (matched by name); every weight must match.
+
+    `keras3_model` may be the training or the deployed form: a
+    re-parameterizable layer gives its deployed conv's weights.
+    """
     source = {layer.name: layer for layer in keras3_model.layers if layer.weights}
     copied = set()
     for layer in tfk_model.layers:
@@ -206,7 +214,7 @@ def copy_weights(keras3_model, tfk_model):
             inner.set_weights(weights)
             copied.update(names)
             continue
-        inner.set_weights([w.numpy() if hasattr(w, "numpy") else w for w in source[inner.name].get_weights()])
+        inner.set_weights(deployed_weights(source[inner.name]))
         copied.add(inner.name)
     missing = set(source) - copied
     if missing:
@@ -253,6 +261,52 @@ def trained_float_model(spec, qat_model):
 
 
 _RANGE_VARIABLES = ("output_min", "output_max", "post_activation_min", "post_activation_max")
+
+
+def unify_concat_ranges(qat_model):
+    """Gives concatenations that share an input one common output range.
+
+    TFMOT quantizes a concatenation's output and not its inputs, so in the
+    int8 model every input of a concat carries the concat's scale.  A node
+    feeding two concats (FALSR's dense macro links) must then have both
+    scales at once, and the converter refuses ('tfl.concatenation op
+    quantization parameters violate the same scale constraint') unless the
+    two ranges are equal.  Each group of concats linked by shared inputs
+    gets the union of its ranges.  Call it after calibration or QAT, before
+    conversion; returns the number of concats whose range changed.
+    """
+    concats = {}  # concat layer -> names of the layers it reads
+    for layer in qat_model.layers:
+        if type(getattr(layer, "layer", None)).__name__ == "Concatenate":
+            inbound = layer._inbound_nodes[0].inbound_layers
+            concats[layer.name] = {x.name for x in (inbound if isinstance(inbound, list) else [inbound])}
+    group = {name: name for name in concats}
+
+    def root(name):
+        while group[name] != name:
+            name = group[name]
+        return name
+
+    names = sorted(concats)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if concats[a] & concats[b]:
+                group[root(b)] = root(a)
+    ranges = {}  # group root -> [(min variable, max variable)]
+    for name in names:
+        layer = qat_model.get_layer(name)
+        found = {w.name.split("/")[-1].split(":")[0]: w for w in layer.weights}
+        if "output_min" in found and "output_max" in found:
+            ranges.setdefault(root(name), []).append((found["output_min"], found["output_max"]))
+    changed = 0
+    for members in ranges.values():
+        low = min(float(lo.numpy()) for lo, _ in members)
+        high = max(float(hi.numpy()) for _, hi in members)
+        for lo, hi in members:
+            changed += float(lo.numpy()) != low or float(hi.numpy()) != high
+            lo.assign(low)
+            hi.assign(high)
+    return changed
 
 
 def calibrate_ranges(qat_model, float_model, patches, batch_size=32):

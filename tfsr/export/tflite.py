@@ -92,6 +92,10 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
         raise UserError(f"--io_type must be one of {', '.join(IO_TYPES)}, got {io_type!r}")
     if io_type != "float32" and quantize not in ("int8", "int8_qat"):
         raise UserError(f"--io_type={io_type} needs --quantize=int8 or int8_qat (got {quantize})")
+    if quantize == "int8_qat":
+        from tfsr.export.tfkeras_model import unify_concat_ranges
+
+        unify_concat_ranges(tfk_model)
     converter = tf.lite.TFLiteConverter.from_keras_model(tfk_model)
     if quantize == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

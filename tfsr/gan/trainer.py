@@ -36,7 +36,8 @@ import numpy as np
 from tfsr.arch import as_spec
 from tfsr.gan.discriminator import build_discriminator, resolve_discriminator
 from tfsr.gan.losses import adversarial_losses
-from tfsr.train.trainer import CheckpointStore, TrainingDiverged, _hms, atomic_write_text, make_optimizer
+from tfsr.train.recipe import make_optimizer
+from tfsr.train.trainer import CheckpointStore, TrainingDiverged, _hms, atomic_write_text
 
 GENERATOR, DISCRIMINATOR = "generator.keras", "discriminator.keras"
 _ADVICE = (
@@ -72,7 +73,7 @@ class GanTrainer:
         perceptual: a `tfsr.perceptual.PerceptualLoss`.
         lpips: a `tfsr.perceptual.LPIPS` for validation scores, or None.
         initial_generator: the PSNR-trained `keras.Model` to start from.
-        on_step: optional `fn(step)` called after every step (heartbeats).
+        on_step: optional `fn(step)` called after every step.
         verbose: print progress lines.
     """
 
@@ -167,7 +168,9 @@ class GanTrainer:
             d = keras.models.load_model(os.path.join(latest, DISCRIMINATOR))
             self.log(f"resuming from {latest} (step {int(g.optimizer.iterations.numpy())})")
             return g, d
-        g = build_model(self.g_spec)
+        # The perceptual stage fine-tunes what ships: re-parameterizable
+        # blocks as their deployed convs (the initial generator is deployed).
+        g = build_model(self.g_spec, deployed=True)
         if self.initial_generator is not None:
             g.set_weights(self.initial_generator.get_weights())
         d = build_discriminator(self.d_spec, channels=self.g_spec.channels)
@@ -263,7 +266,7 @@ class GanTrainer:
         history = [h for h in self._history() if h["step"] <= step]
         start_psnr = self._start_psnr(history)
         gradients, apply = self._make_step_functions(g, d)
-        batches = iter(self.train_data.dataset())
+        batches = iter(self.train_data.dataset(start=step))  # a resumed run continues the patch stream
         if step < self.cfg.steps:
             self.log(
                 f"training G {g.count_params():,} params vs D {self.d_spec.name} {d.count_params():,} params"

@@ -1,0 +1,110 @@
+"""SESR's collapsible linear block (Bhardwaj et al., MLSys 2022).
+
+A k x k conv expanding to p channels and a 1x1 conv projecting back, with
+no nonlinearity between, plus the short residual; then the cell's activation:
+
+    x ──┬─ k x k conv (p = out·expansion) ── 1x1 conv (out) ──┐
+        └─ identity (when in == out and options.residual) ─────┴─(+)─ act
+
+Deployed, it is one k x k conv: the kernel is the k x k kernel projected by
+the 1x1 (`einsum("yxip,po->yxio")`), plus a centred identity kernel for the
+residual.  The biases are carried separately (k x k bias projected by the
+1x1, plus the 1x1 bias): collapsing by pushing an identity image through
+the biased convs, as public code does, adds the bias to every kernel tap.
+
+`options.expansion` (default 16: SESR's 16 -> 256 channels) and
+`options.residual` (default true; only possible when the block reads as
+many channels as it writes).
+"""
+
+import keras
+import numpy as np
+
+from tfsr.arch.reparam import Branch, ReparamConv
+from tfsr.arch.registry import ReparamBlock, register_block
+
+
+class _ExpandProject(Branch):
+    """k x k conv to `mid` channels, then a 1x1 conv to `out`; linear."""
+
+    def __init__(self, layer, in_channels, mid):
+        k, out = layer.kernel_size, layer.filters
+        self.w1 = layer.add_weight(name="expand_kernel", shape=(k, k, in_channels, mid), initializer="glorot_uniform")
+        self.b1 = layer.add_weight(name="expand_bias", shape=(mid,), initializer="zeros")
+        self.w2 = layer.add_weight(name="project_kernel", shape=(1, 1, mid, out), initializer="glorot_uniform")
+        self.b2 = layer.add_weight(name="project_bias", shape=(out,), initializer="zeros")
+
+    def apply(self, x):
+        y = keras.ops.conv(x, self.w1, padding="same") + self.b1
+        return keras.ops.conv(y, self.w2) + self.b2
+
+    def kernel_and_bias(self):
+        kernel = keras.ops.einsum("yxip,po->yxio", self.w1, self.w2[0, 0])
+        bias = keras.ops.einsum("p,po->o", self.b1, self.w2[0, 0]) + self.b2
+        return kernel, bias
+
+
+class _Identity(Branch):
+    """The short residual: a k x k kernel with 1 at the centre of each channel's own tap."""
+
+    def __init__(self, kernel_size, channels):
+        kernel = np.zeros((kernel_size, kernel_size, channels, channels), np.float32)
+        centre = (kernel_size - 1) // 2
+        kernel[centre, centre] = np.eye(channels, dtype=np.float32)
+        self.kernel, self.bias = kernel, np.zeros((channels,), np.float32)
+
+    def apply(self, x):
+        return x
+
+    def kernel_and_bias(self):
+        return keras.ops.convert_to_tensor(self.kernel), keras.ops.convert_to_tensor(self.bias)
+
+
+@keras.saving.register_keras_serializable(package="tfsr")
+class CollapsibleConv(ReparamConv):
+    """SESR's collapsible linear block (without its activation)."""
+
+    def __init__(self, filters, kernel_size=3, expansion=16, residual=True, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self.expansion, self.residual = int(expansion), bool(residual)
+
+    def make_branches(self, in_channels):
+        branches = [_ExpandProject(self, in_channels, self.filters * self.expansion)]
+        if self.residual and in_channels == self.filters:
+            branches.append(_Identity(self.kernel_size, self.filters))
+        return branches
+
+    def get_config(self):
+        return {**super().get_config(), "expansion": self.expansion, "residual": self.residual}
+
+
+@register_block("collapsible")
+class CollapsibleBlock(ReparamBlock):
+    @classmethod
+    def check(cls, cell, in_channels):
+        unknown = set(cell.options) - {"expansion", "residual"}
+        if unknown:
+            return f"unknown options {sorted(unknown)}."
+        expansion = cell.options.get("expansion", 16)
+        if not isinstance(expansion, int) or isinstance(expansion, bool) or expansion < 1:
+            return f"options.expansion must be a positive integer, got {expansion!r}."
+        if not isinstance(cell.options.get("residual", True), bool):
+            return f"options.residual must be true or false, got {cell.options['residual']!r}."
+        if cell.kernel % 2 == 0:
+            return f"kernel must be odd (the residual sits at the kernel's centre), got {cell.kernel}."
+        return None
+
+    @classmethod
+    def emit(cls, g, x, cell):
+        options = {"expansion": cell.options.get("expansion", 16), "residual": cell.options.get("residual", True)}
+        return g.act(g.reparam(x, cell.channels, cell.kernel, block="collapsible", **options), cell.activation)
+
+    @classmethod
+    def make_layer(cls, op):
+        return CollapsibleConv(op.attrs["filters"], op.attrs["kernel"], name=op.name, **op.attrs["options"])
+
+    @classmethod
+    def training_cost(cls, op, in_channels):
+        k, out = op.attrs["kernel"], op.attrs["filters"]
+        mid = out * op.attrs["options"]["expansion"]
+        return (k * k * in_channels * mid + mid + mid * out + out), (k * k * in_channels * mid + mid * out)

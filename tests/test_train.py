@@ -82,3 +82,78 @@ def test_cli_training_survives_sigkill_and_resumes(tmp_path):
     steps = [h["step"] for h in history]
     assert steps == sorted(set(steps)) and steps[-1] == 400  # no step trained twice in the history
     assert (workdir / "model.keras").exists()
+
+
+def _weights_equal(a, b, atol=0.0):
+    import numpy as np
+
+    return all(np.allclose(x, y, atol=atol, rtol=0) for x, y in zip(a.get_weights(), b.get_weights()))
+
+
+def test_an_interrupted_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path):
+    # The patch stream, the schedule and the weight averages all continue
+    # exactly after a resume: a run killed after its step-20 checkpoint and
+    # resumed ends with the same weights as the run that was not killed.
+    import shutil
+
+    import keras
+
+    cfg = small_config(steps=40, checkpoint_every=20, ema=0.9, loss="charbonnier")
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=3)
+    keras.utils.set_random_seed(0)
+    straight = Trainer(zoo.espcn(2), data, [], str(tmp_path / "a"), cfg, verbose=False).fit()
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    checkpoints = tmp_path / "b" / "checkpoints"
+    (checkpoints / "ckpt-40.keras").unlink()
+    (checkpoints / "latest.json").write_text(json.dumps({"file": "ckpt-20.keras", "step": 20}))
+    (tmp_path / "b" / "model.keras").unlink()
+    resumed = Trainer(zoo.espcn(2), data, [], str(tmp_path / "b"), cfg, verbose=False).fit()
+    assert _weights_equal(straight, resumed, atol=1e-6)
+    # Checkpoint intervals do not change the stream either: one 40-step chunk
+    # sees the patches two 20-step chunks see.
+    cfg.checkpoint_every = 40
+    keras.utils.set_random_seed(0)
+    one_chunk = Trainer(zoo.espcn(2), data, [], str(tmp_path / "c"), cfg, verbose=False).fit()
+    assert _weights_equal(straight, one_chunk, atol=1e-6)
+    load = keras.models.load_model
+    assert _weights_equal(load(str(tmp_path / "a" / "model.keras")), load(str(tmp_path / "b" / "model.keras")), 1e-6)
+
+
+def test_model_keras_holds_the_averaged_weights_and_training_continues_from_the_raw_ones(tmp_path):
+    import keras
+    import numpy as np
+
+    from tfsr.train.recipe import AveragingAdam, averaged_weights
+
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=0)
+    model = Trainer(zoo.espcn(2), data, [], str(tmp_path), small_config(steps=40, ema=0.99), verbose=False).fit()
+    assert isinstance(model.optimizer, AveragingAdam)
+    raw = [w.copy() for w in model.get_weights()]
+    saved = keras.models.load_model(str(tmp_path / "model.keras"))
+    assert not _weights_equal(saved, model, atol=1e-6)  # fit() did not copy the averages in
+    with averaged_weights(model):
+        assert _weights_equal(saved, model, atol=1e-7)
+    assert all(np.array_equal(a, b) for a, b in zip(raw, model.get_weights()))  # and back out
+    # The averages are (warmed-up) averages of the path: between start and end.
+    checkpoint = keras.models.load_model(str(tmp_path / "checkpoints" / "ckpt-40.keras"))
+    assert isinstance(checkpoint.optimizer, AveragingAdam) and _weights_equal(checkpoint, model)
+
+
+def test_a_resumed_run_decays_its_learning_rate_over_the_new_step_count(tmp_path):
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=0)
+    Trainer(zoo.espcn(2), data, [], str(tmp_path), small_config(steps=20), verbose=False).fit()
+    model = Trainer(zoo.espcn(2), data, [], str(tmp_path), small_config(steps=200), verbose=False).fit()
+    schedule = model.optimizer._learning_rate
+    assert schedule.decay_steps == 200
+    # At step 200 of 200 the cosine has reached its floor, not overshot a 20-step one.
+    assert float(model.optimizer.learning_rate) == pytest.approx(2e-3 * 0.01, rel=1e-3)
+
+
+def test_recipe_errors_name_the_field(tmp_path):
+    from tfsr.errors import UserError
+
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=0)
+    with pytest.raises(UserError, match="train.loss must be one of"):
+        Trainer(zoo.espcn(2), data, [], str(tmp_path / "a"), small_config(loss="l2")).fit()
+    with pytest.raises(UserError, match="train.ema must be"):
+        Trainer(zoo.espcn(2), data, [], str(tmp_path / "b"), small_config(ema=1.5)).fit()

@@ -31,6 +31,8 @@ def train_config():
             "learning_rate": 1e-3,
             "schedule": "cosine",  # cosine | constant
             "final_lr_fraction": 0.01,  # cosine decays to this fraction
+            "ema": 0.0,  # momentum of a moving average of the weights (0: off), e.g. 0.999
+            "loss": "l1",  # l1 | charbonnier
             "checkpoint_every": 500,  # steps; at most this much work is lost on a kill
             "log_every": 100,
             "val_limit": 0,  # validate on the first N images (0: all)

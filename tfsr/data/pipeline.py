@@ -9,6 +9,8 @@ pixels live in a ragged tensor, so every later step is graph code that
 tf.data runs in parallel.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -27,21 +29,28 @@ class PatchDataset:
         batch_size: patches per batch.
         color: "y" (1 channel) or "rgb" (3 channels).
         augment: random flips and 90-degree rotations.
-        seed: shuffling/cropping seed (None: nondeterministic).
+        seed: shuffling/cropping seed (None: a random one).  With a seed the
+            stream is a pure function of it: patch i's crop, flip and
+            rotation come from stateless ops seeded by `(seed, i)`, so the
+            same spec trained twice sees the same patches (a proxy score is
+            reproducible) and `dataset(start=k)` continues a stream exactly.
     """
 
     def __init__(self, folders, scale, patch_size=24, batch_size=16, color="y", augment=True, seed=None):
         if color not in ("y", "rgb"):
             raise ValueError(f"color must be 'y' or 'rgb', got {color!r}")
         self.scale, self.patch_size, self.batch_size = scale, patch_size, batch_size
-        self.color, self.augment, self.seed = color, augment, seed
+        self.color, self.augment = color, augment
+        self.seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
         self.hr_size = patch_size * scale
         self.images, self.paths = load_folder(folders, min_size=self.hr_size)
 
     def __len__(self):
         return len(self.images)
 
+    @functools.cached_property
     def _pixels(self):
+        """The decoded images as one ragged tensor (made once: datasets are cheap)."""
         flat = tf.RaggedTensor.from_row_lengths(
             np.concatenate([im.reshape(-1) for im in self.images]),
             [im.size for im in self.images],
@@ -49,15 +58,17 @@ class PatchDataset:
         shapes = np.array([im.shape for im in self.images], dtype=np.int32)
         return flat, shapes
 
-    def _make_pair(self, flat, shape):
+    def _make_pair(self, index, pixels):
+        flat, shape = pixels
+        seeds = tf.random.experimental.stateless_split(tf.stack([tf.cast(self.seed, tf.int64), index]), 3)
         image = tf.reshape(flat, shape)
-        hr = tf.image.random_crop(image, (self.hr_size, self.hr_size, 3))
+        hr = tf.image.stateless_random_crop(image, (self.hr_size, self.hr_size, 3), seed=seeds[0])
         lr = imresize(hr, scale=1.0 / self.scale)
         lr.set_shape((self.patch_size, self.patch_size, 3))
         if self.augment:
             # The same flip and rotation for both, drawn once per patch.
-            flip = tf.random.uniform(()) < 0.5
-            turns = tf.random.uniform((), 0, 4, tf.int32)
+            flip = tf.random.stateless_uniform((), seed=seeds[1]) < 0.5
+            turns = tf.random.stateless_uniform((), seed=seeds[2], minval=0, maxval=4, dtype=tf.int32)
 
             def augment(x):
                 x = tf.cond(flip, lambda: x[:, ::-1], lambda: x)
@@ -70,10 +81,12 @@ class PatchDataset:
             lr, hr = rgb_to_y(lr), rgb_to_y(hr)
         return lr, hr
 
-    def dataset(self):
-        """The endless, batched, prefetched `tf.data.Dataset`."""
-        flat, shapes = self._pixels()
+    def dataset(self, start=0):
+        """The endless, batched, prefetched `tf.data.Dataset`, from batch `start` on."""
+        flat, shapes = self._pixels
         ds = tf.data.Dataset.from_tensor_slices((flat, shapes))
-        ds = ds.repeat().shuffle(len(self.images), seed=self.seed)
-        ds = ds.map(self._make_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=self.seed is not None)
+        ds = ds.repeat().shuffle(len(self.images), seed=self.seed).enumerate()
+        # Skipped before the map: no patch is made for the batches skipped.
+        ds = ds.skip(start * self.batch_size)
+        ds = ds.map(self._make_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return ds.batch(self.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

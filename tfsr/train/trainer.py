@@ -8,11 +8,15 @@ Layout of a work directory:
                              latest.json naming the newest complete one
       logs/                  TensorBoard scalars (loss, lr, val_psnr)
       history.json           one row per checkpoint: step, loss, val PSNR
-      model.keras            the trained generator, written at the end
+      model.keras            the trained generator in its deployed form
+                             (re-parameterizable blocks collapsed to one
+                             conv each), written at the end
 
 The optimizer's `iterations` variable is the step counter, so a resumed run
-continues its learning-rate schedule exactly; a kill loses at most
-`checkpoint_every` steps.  Checkpoints are written to a temporary name and
+continues its learning-rate schedule (stretched to a changed `steps`), its
+weight averages and its patch stream exactly; a kill loses at most
+`checkpoint_every` steps.  With `train.ema` the validation PSNR and
+model.keras use the averaged weights; checkpoints hold both.  Checkpoints are written to a temporary name and
 renamed, so a kill during a save never leaves a broken file behind.
 """
 
@@ -25,8 +29,9 @@ import time
 import keras
 import numpy as np
 
-from tfsr.arch import as_spec, build_model
+from tfsr.arch import as_spec, build_model, deploy
 from tfsr.errors import UserError
+from tfsr.train.recipe import averaged_weights, follow_steps, make_loss, make_optimizer
 
 
 class TrainingDiverged(RuntimeError):
@@ -40,16 +45,6 @@ def atomic_write_text(path, text):
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def make_optimizer(cfg):
-    if cfg.schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.steps, alpha=cfg.final_lr_fraction)
-    elif cfg.schedule == "constant":
-        lr = cfg.learning_rate
-    else:
-        raise UserError(f"train.schedule must be 'cosine' or 'constant', got {cfg.schedule!r}")
-    return keras.optimizers.Adam(lr)
 
 
 class CheckpointStore:
@@ -199,7 +194,7 @@ class Trainer:
         if os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
-            if saved != self.spec.to_dict():
+            if as_spec(saved).to_dict() != self.spec.to_dict():
                 raise UserError(
                     f"workdir {self.workdir} holds a run of a different architecture ({path});"
                     " use a new --workdir or the same --arch"
@@ -211,12 +206,13 @@ class Trainer:
         latest = self.checkpoints.latest()
         if latest:
             model = keras.models.load_model(latest)
+            follow_steps(model.optimizer, self.cfg)
             self.log(f"resuming from {latest} (step {int(model.optimizer.iterations.numpy())})")
             return model
         model = build_model(self.spec)
         if self.initial_model is not None:
             model.set_weights(self.initial_model.get_weights())
-        model.compile(optimizer=make_optimizer(self.cfg), loss="mae")
+        model.compile(optimizer=make_optimizer(self.cfg), loss=make_loss(self.cfg))
         return model
 
     def _history(self):
@@ -233,7 +229,8 @@ class Trainer:
         from tfsr.evaluation import evaluate
         from tfsr.inference import KerasUpscaler
 
-        report = evaluate(KerasUpscaler(model, scale=self.spec.scale), self.val_pairs, self.spec.scale)
+        with averaged_weights(model):
+            report = evaluate(KerasUpscaler(model, scale=self.spec.scale), self.val_pairs, self.spec.scale)
         return report["mean"]["psnr"]
 
     def fit(self):
@@ -246,15 +243,15 @@ class Trainer:
         model = self._load_or_build()
         step = int(model.optimizer.iterations.numpy())
         history = [h for h in self._history() if h["step"] <= step]
-        dataset = self.train_data.dataset()
         callbacks = [ProgressLog(self)]
         if step < self.cfg.steps:
             self.log(f"training {model.count_params():,} params, steps {step}..{self.cfg.steps}")
         while step < self.cfg.steps:
             chunk = min(self.cfg.checkpoint_every, self.cfg.steps - step)
-            result = model.fit(
-                dataset, steps_per_epoch=chunk, epochs=1, verbose=0, shuffle=False, callbacks=callbacks
-            )
+            # Each fit() iterates its dataset from the start: begin at this step's
+            # batch, so every chunk (and a resumed run) continues the patch stream.
+            batches = self.train_data.dataset(start=step)
+            result = model.fit(batches, steps_per_epoch=chunk, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
             if self.diverged_at is not None:
                 raise TrainingDiverged(
                     f"loss became NaN/inf at step {self.diverged_at}; last good checkpoint:"
@@ -271,7 +268,8 @@ class Trainer:
                 self.log(f"step {step}: validation PSNR {val_psnr:.2f} dB (checkpoint saved)")
         final = os.path.join(self.workdir, "model.keras")
         tmp = os.path.join(self.workdir, ".model.tmp.keras")
-        model.save(tmp)
+        with averaged_weights(model):
+            deploy(model, self.spec).save(tmp)
         os.replace(tmp, final)
         self.model_path = final
         return model

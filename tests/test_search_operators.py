@@ -96,3 +96,74 @@ def test_keras_tuner_random_sampling_of_the_hyperparameters_gives_valid_specs():
         trial_hp.values = values
         spec = hypermodel.spec_from_hp(trial_hp)
         assert SPACE.contains(spec)
+
+
+def test_the_reparameterizable_blocks_and_activations_join_the_space_as_legal_cells():
+    from tfsr.config import get_config
+    from tfsr.search.run import make_space
+
+    space = make_space(get_config("search"))
+    assert {"ecb", "collapsible"} <= set(space.blocks) and set(space.activations) == {"relu", "prelu"}
+    rng = np.random.default_rng(4)
+    seen = set()
+    policy = MutationPolicy(space)
+    for k in range(120):
+        spec = operators.mutate(space, space.sample(rng), rng)
+        cell, gene, value, _ = policy.propose(rng, len(spec.cells))
+        spec = operators.apply_cell_action(space, spec, cell, gene, value)
+        assert space.contains(spec), spec.to_dict()
+        seen |= {(c.block, c.kernel, c.activation) for c in spec.cells}
+    # ecb exists only as 3x3: a kernel gene of 1 is overridden, never built.
+    assert ("ecb", 1, "relu") not in seen and ("ecb", 3, "prelu") in seen and ("collapsible", 1, "relu") in seen
+
+
+def test_plain_space_is_a_chain_of_one_block_type_with_the_anchor():
+    from tfsr.search.hypermodel import FalsrHyperModel
+    from tfsr.search.plain_space import PlainSpace
+
+    space = PlainSpace()
+    rng = np.random.default_rng(5)
+    hypermodel = FalsrHyperModel(space)
+    policy = MutationPolicy(space)
+    population = [space.sample(rng) for _ in range(6)]
+    for k in range(60):
+        child = operators.crossover(space, population[k % 6], population[(k + 1) % 6], rng)
+        child = operators.mutate(space, child, rng, mode=("random", "flops")[k % 2], lr_size=(32, 32))
+        cell, gene, value, _ = policy.propose(rng, 1)
+        child = operators.apply_cell_action(space, child, cell, gene, value)
+        assert space.contains(child), child.to_dict()
+        body = child.cells[0]
+        assert len(child.cells) == 1 and child.upsampler_inputs() == [1] and body.kernel == 3
+        assert (child.stem.block, child.stem.filters, child.stem.activation) == (body.block, body.channels, body.activation)
+        assert child.upsampler.block == body.block and child.upsampler.global_skip == "anchor"
+        # The hypermodel maps it to keras-tuner hyperparameters and back exactly.
+        import keras_tuner
+
+        hp = keras_tuner.HyperParameters()
+        hypermodel.spec_from_hp(hp)
+        hp.values.update(hypermodel.values_from_spec(child))
+        assert hypermodel.spec_from_hp(hp).to_dict() == {**child.to_dict(), "name": "falsr"}
+    # Block type changes only how it trains: the deployed cost is the conv's.
+    spec = population[0]
+    as_conv = space.make_spec([type(spec.cells[0])(**{**spec.cells[0].to_dict(), "block": "conv"})], [1])
+    as_ecb = space.make_spec([type(spec.cells[0])(**{**spec.cells[0].to_dict(), "block": "ecb"})], [1])
+    assert count(as_conv, (36, 64)) == count(as_ecb, (36, 64))
+
+
+def test_space_config_errors_name_the_field():
+    import pytest
+
+    from tfsr.config import get_config
+    from tfsr.errors import UserError
+    from tfsr.search.run import make_space
+
+    for field, value, message in (
+        ("kind", "tree", "space.kind must be"),
+        ("blocks", ("conv", "mystery"), "space.blocks: unknown"),
+        ("activations", ("swish",), "space.activations: unknown"),
+        ("global_skip", "cubic", "space.global_skip must be"),
+    ):
+        cfg = get_config("search")
+        cfg.space[field] = value
+        with pytest.raises(UserError, match=message):
+            make_space(cfg)

@@ -88,7 +88,19 @@ def search_config():
             "worker_timeout": 600,  # s without heartbeat before a trial is reassigned
         }
     )
-    config.space = ml_collections.ConfigDict({"min_cells": 3, "max_cells": 7, "global_skip": "bilinear"})
+    config.space = ml_collections.ConfigDict(
+        {
+            # falsr: FALSR's cells and macro links (tfsr.search.space);
+            # plain: ECBSR/ABPN's stem -> N same-width blocks -> tail (tfsr.search.plain_space).
+            "kind": "falsr",
+            "min_cells": 3,  # falsr only
+            "max_cells": 7,  # falsr only
+            "blocks": ("conv", "group_conv2", "group_conv4", "inverted_bottleneck", "ecb", "collapsible"),
+            "activations": ("relu", "prelu"),
+            "global_skip": "bilinear",  # bilinear | nearest | anchor (plain: always anchor)
+            "clip": False,  # clip outputs to [0, 1]
+        }
+    )
     config.proxy = train_config()  # incomplete training of each candidate
     config.proxy.update({"steps": 300, "batch_size": 16, "patch_size": 24, "learning_rate": 2e-3})
     return config

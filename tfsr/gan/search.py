@@ -12,7 +12,6 @@ resumable state, keras-tuner chief/worker with heartbeats).
 import json
 import math
 import os
-import time
 
 import keras
 import keras_tuner
@@ -104,12 +103,6 @@ class DiscriminatorTuner(PatientTuner):
         spec.save(os.path.join(trial_dir, "discriminator.json"))
         print(f"[{self.tuner_id}] trial {trial.trial_id}: GAN training for {self.cfg.train.steps} steps", flush=True)
         keras.utils.set_random_seed(int(self.cfg.search.seed) + int(trial.trial_id))
-        last_beat = [time.time()]
-
-        def heartbeat(step):
-            if time.time() - last_beat[0] > 5.0:
-                last_beat[0] = time.time()
-                self.oracle.update_trial(trial.trial_id, {})
 
         trainer = GanTrainer(
             self.inputs.generator_spec,
@@ -121,7 +114,6 @@ class DiscriminatorTuner(PatientTuner):
             self.inputs.perceptual,
             lpips=self.inputs.lpips,
             initial_generator=self.inputs.initial_generator,
-            on_step=heartbeat,
             verbose=False,
             name=spec.name,
         )

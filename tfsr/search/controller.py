@@ -30,6 +30,7 @@ class MutationPolicy:
             "kernel": list(space.kernels),
             "residual": [False, True],
             "repeats": list(space.repeats),
+            "activation": list(space.activations),
         }
         # Logits: position bucket, gene, and per-gene value preferences.
         self.logits = {

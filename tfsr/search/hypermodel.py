@@ -5,7 +5,7 @@ keras-tuner oracle (ours, or the built-in RandomSearch used as a baseline)
 can drive the search:
 
     num_cells                      Int in [min_cells, max_cells]
-    cell{i}/block, /channels, /kernel, /residual, /repeats
+    cell{i}/block, /channels, /kernel, /residual, /repeats, /activation
     cell{i}/link{j}                Boolean, j < i: does cell i read node j
                                    (node j = stem for 0, cell j otherwise;
                                    the previous node is always read)
@@ -41,9 +41,10 @@ class FalsrHyperModel(keras_tuner.HyperModel):
                 kernel = hp.Choice(f"cell{i}/kernel", list(s.kernels))
                 residual = hp.Boolean(f"cell{i}/residual")
                 repeats = hp.Choice(f"cell{i}/repeats", list(s.repeats))
+                activation = hp.Choice(f"cell{i}/activation", list(s.activations))
                 links = [j for j in range(i) if hp.Boolean(f"cell{i}/link{j}")]
             if i < n:
-                cells.append(CellSpec(block, channels, kernel, repeats, residual, sorted(links + [i]), "relu"))
+                cells.append(CellSpec(block, channels, kernel, repeats, residual, sorted(links + [i]), activation))
         for j in range(s.max_cells):
             # Node j may feed the upsampler when it is not the last cell (j < n).
             with hp.conditional_scope("num_cells", list(range(j + 1, s.max_cells + 1))):
@@ -63,6 +64,7 @@ class FalsrHyperModel(keras_tuner.HyperModel):
                     f"cell{i}/kernel": cell.kernel,
                     f"cell{i}/residual": bool(cell.residual),
                     f"cell{i}/repeats": cell.repeats,
+                    f"cell{i}/activation": cell.activation,
                 }
             )
             inputs = set(spec.cell_inputs(i))

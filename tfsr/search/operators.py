@@ -1,7 +1,7 @@
 """Variation operators of the evolutionary search, over `ArchSpec`s.
 
 A spec's genes are its cells, each carrying micro genes (block, channels,
-kernel, residual, repeats) and macro genes (its input links), followed by
+kernel, residual, repeats, activation) and macro genes (its input links), followed by
 the upsampler's links.  Every operator returns a *valid* spec of the space:
 links that point past the end of a shorter child are dropped and the
 mandatory links (previous node, last cell into the upsampler) restored.
@@ -13,7 +13,7 @@ import numpy as np
 
 from tfsr.arch import count
 
-MICRO_GENES = ("block", "channels", "kernel", "residual", "repeats")
+MICRO_GENES = ("block", "channels", "kernel", "residual", "repeats", "activation")
 
 
 def _repair_links(links, node):

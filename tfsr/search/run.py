@@ -16,20 +16,35 @@ from tfsr.data.pipeline import PatchDataset
 from tfsr.errors import UserError
 from tfsr.search.hypermodel import FalsrHyperModel
 from tfsr.search.oracle import ParetoOracle
+from tfsr.search.plain_space import PlainSpace
 from tfsr.search.space import FalsrSpace
 from tfsr.search.tuner import ProxyTuner
 
 
 def make_space(cfg):
-    if cfg.space.min_cells < 1 or cfg.space.max_cells < cfg.space.min_cells:
-        raise UserError(f"space: need 1 <= min_cells <= max_cells, got {cfg.space.min_cells}, {cfg.space.max_cells}")
-    return FalsrSpace(
-        scale=cfg.scale,
-        channels=1 if cfg.color == "y" else 3,
-        min_cells=cfg.space.min_cells,
-        max_cells=cfg.space.max_cells,
-        global_skip=cfg.space.global_skip,
-    )
+    """The search space `config.space` describes (`kind`: falsr | plain)."""
+    from tfsr.arch.registry import BLOCKS
+    from tfsr.arch.spec import ACTIVATIONS, GLOBAL_SKIPS
+
+    sp = cfg.space
+    common = {"scale": cfg.scale, "channels": 1 if cfg.color == "y" else 3, "clip": bool(sp.clip)}
+    for field, values, known in (("blocks", sp.blocks, BLOCKS), ("activations", sp.activations, ACTIVATIONS)):
+        bad = [v for v in values if v not in known]
+        if bad or not values:
+            raise UserError(f"space.{field}: unknown or empty {bad or list(values)}; known: {sorted(known)}")
+        common[field] = tuple(values)
+    if sp.kind == "plain":
+        blocks = tuple(b for b in common["blocks"] if b in PlainSpace.blocks)
+        if not blocks:
+            raise UserError(f"space.blocks: the plain space takes {list(PlainSpace.blocks)}, got {list(sp.blocks)}")
+        return PlainSpace(**{**common, "blocks": blocks})
+    if sp.kind != "falsr":
+        raise UserError(f"space.kind must be 'falsr' or 'plain', got {sp.kind!r}")
+    if sp.min_cells < 1 or sp.max_cells < sp.min_cells:
+        raise UserError(f"space: need 1 <= min_cells <= max_cells, got {sp.min_cells}, {sp.max_cells}")
+    if sp.global_skip not in GLOBAL_SKIPS:
+        raise UserError(f"space.global_skip must be one of {GLOBAL_SKIPS}, got {sp.global_skip!r}")
+    return FalsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip, **common)
 
 
 def make_oracle(cfg, hypermodel, kind="pareto"):

@@ -5,13 +5,19 @@ over `ArchSpec`s, so what the searcher proposes is exactly what the builder
 builds and the cost model prices.
 
 Micro (per cell): block in {conv, group_conv2, group_conv4,
-inverted_bottleneck}, channels in {16, 32, 48, 64}, kernel in {1, 3},
-residual in {no, yes}, repeats in {1, 2, 4}.
+inverted_bottleneck} (FALSR's; the config adds the re-parameterizable ecb
+and collapsible), channels in {16, 32, 48, 64}, kernel in {1, 3}, residual
+in {no, yes}, repeats in {1, 2, 4}, activation (ReLU; the config adds PReLU).
 Macro: the set of earlier nodes (0 = stem, i = cell i) each cell reads, and
 the set of nodes the upsampler reads (always including the last cell).
-Fixed: a 3x3, 32-filter stem, ReLU, a 3x3 sub-pixel upsampler plus a
-bilinear global skip (the cells learn the residual detail, which makes short
-proxy training far more telling).
+Fixed: a 3x3, 32-filter stem, ReLU, a 3x3 sub-pixel upsampler plus a global
+skip (bilinear by default, or ABPN's anchor; the cells learn the residual
+detail, which makes short proxy training far more telling), optionally a
+clipped output.
+
+A block that only exists at one kernel size (ecb is 3x3) is given that
+kernel whatever the kernel gene says (`legal_cell`), so every operator and
+every keras-tuner oracle still produces buildable specs.
 """
 
 import dataclasses
@@ -31,8 +37,19 @@ class FalsrSpace:
     kernels: Tuple[int, ...] = (1, 3)
     repeats: Tuple[int, ...] = (1, 2, 4)
     stem_filters: int = 32
+    activations: Tuple[str, ...] = ("relu",)
     link_probability: float = 0.3  # chance of each extra (non-adjacent) macro link
-    global_skip: str = "bilinear"  # learn the residual over bilinear upsampling
+    global_skip: str = "bilinear"  # learn the residual over bilinear upsampling (or "anchor")
+    clip: bool = False  # clip the output to [0, 1]
+
+    # Blocks defined at one kernel size only.
+    FIXED_KERNELS = {"ecb": 3}
+
+    def legal_cell(self, cell):
+        """`cell` with the genes its block cannot take replaced (a copy)."""
+        cell = dataclasses.replace(cell)
+        cell.kernel = self.FIXED_KERNELS.get(cell.block, cell.kernel)
+        return cell
 
     # ---- sampling ---------------------------------------------------------------
     def random_cell(self, rng, index):
@@ -44,7 +61,7 @@ class FalsrSpace:
             repeats=int(rng.choice(self.repeats)),
             residual=bool(rng.random() < 0.5),
             inputs=self.random_links(rng, index + 1),
-            activation="relu",
+            activation=str(rng.choice(self.activations)),
         )
 
     def random_links(self, rng, node):
@@ -60,18 +77,28 @@ class FalsrSpace:
 
     def make_spec(self, cells, upsampler_inputs, name="falsr"):
         """Assembles (and validates) a spec from cells and upsampler links."""
+        cells = [self.legal_cell(c) for c in cells]
         spec = ArchSpec(
             scale=self.scale,
             cells=cells,
-            stem=StemSpec(filters=self.stem_filters, kernel=3, activation="relu"),
+            stem=self.stem(cells),
             upsampler=UpsamplerSpec(
-                type="subpixel", kernel=3, inputs=list(upsampler_inputs), global_skip=self.global_skip
-            ),
+                type="subpixel", kernel=3, inputs=list(upsampler_inputs), global_skip=self.global_skip,
+                clip=self.clip, block=self.tail_block(cells),
+            ),  # fmt: skip
             channels=self.channels,
             name=name,
         )
         spec.validate()
         return spec
+
+    def stem(self, cells):
+        """The fixed stem (a subclass may derive it from the cells)."""
+        return StemSpec(filters=self.stem_filters, kernel=3, activation="relu")
+
+    def tail_block(self, cells):
+        """The block type of the sub-pixel conv."""
+        return "conv"
 
     def contains(self, spec):
         """True if `spec` lies in this space (used by tests and the oracle)."""
@@ -79,14 +106,18 @@ class FalsrSpace:
             return False
         if not self.min_cells <= len(spec.cells) <= self.max_cells:
             return False
-        if spec.stem.filters != self.stem_filters or spec.upsampler.type != "subpixel":
+        if spec.stem != self.stem(spec.cells) or spec.upsampler.type != "subpixel":
+            return False
+        if (spec.upsampler.global_skip, spec.upsampler.clip) != (self.global_skip, self.clip):
             return False
         for i, c in enumerate(spec.cells):
             if (
                 c.block not in self.blocks
                 or c.channels not in self.widths
-                or c.kernel not in self.kernels
+                or (c.kernel not in self.kernels and c.block not in self.FIXED_KERNELS)
+                or c != self.legal_cell(c)
                 or c.repeats not in self.repeats
+                or c.activation not in self.activations
             ):
                 return False
             if i not in spec.cell_inputs(i):

@@ -4,12 +4,13 @@ Each trial builds the spec from its hyperparameters, trains it for a short,
 fixed budget on random patches and reports validation PSNR with the spec's
 cost.  The spec is stored beside the trial (`trial_<id>/spec.json`).  A NaN
 loss or an out-of-memory error fails the trial (recorded, not retried, the
-search goes on).  While training, the tuner sends heartbeats so a chief
-oracle can tell a slow worker from a dead one.
+search goes on).  While a trial runs, the tuner sends heartbeats so a
+chief oracle can tell a slow worker from a dead one.
 """
 
 import math
 import os
+import threading
 import time
 
 import keras
@@ -20,28 +21,31 @@ from tfsr.evaluation import evaluate
 from tfsr.inference import KerasUpscaler
 
 
-class _Heartbeat(keras.callbacks.Callback):
-    def __init__(self, oracle, trial_id, every_seconds=5.0):
-        super().__init__()
-        self.oracle, self.trial_id, self.every = oracle, trial_id, every_seconds
-        self._last = time.time()
-        self.diverged = False
+class _DivergenceWatch(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and remembers it."""
+
+    diverged = False
 
     def on_train_batch_end(self, batch, logs=None):
         if logs and not math.isfinite(float(logs.get("loss", 0.0))):
             self.diverged = True
             self.model.stop_training = True
-        if time.time() - self._last > self.every:
-            self._last = time.time()
-            self.oracle.update_trial(self.trial_id, {})
 
 
 class PatientTuner(keras_tuner.Tuner):
-    """A Tuner that waits politely while a `MultiObjectiveOracle` answers IDLE
-    (other workers still finishing the last trials) instead of polling it
-    in a tight loop."""
+    """A Tuner for a `MultiObjectiveOracle`'s chief/worker mode.
 
+    * It waits politely while the oracle answers IDLE (other workers still
+      finishing the last trials) instead of polling it in a tight loop.
+    * While a trial runs, a background thread sends the oracle a heartbeat
+      every `heartbeat_seconds`, whatever the trial is doing (tracing a
+      model, training, validating), so a chief can tell a slow worker from
+      a dead one.
+    """
+
+    heartbeat_seconds = 5.0
     _calls_without_trial = 0
+    _stop_beating = None
 
     def pre_create_trial(self):
         self._calls_without_trial += 1
@@ -50,7 +54,21 @@ class PatientTuner(keras_tuner.Tuner):
 
     def on_trial_begin(self, trial):
         self._calls_without_trial = 0
+        self._stop_beating = threading.Event()
+        threading.Thread(target=self._beat, args=(trial.trial_id, self._stop_beating), daemon=True).start()
         super().on_trial_begin(trial)
+
+    def on_trial_end(self, trial):
+        if self._stop_beating is not None:
+            self._stop_beating.set()
+        super().on_trial_end(trial)
+
+    def _beat(self, trial_id, stop):
+        while not stop.wait(self.heartbeat_seconds):
+            try:
+                self.oracle.update_trial(trial_id, {})
+            except Exception:  # the chief is gone: the trial's own calls report it
+                return
 
 
 class ProxyTuner(PatientTuner):
@@ -75,20 +93,27 @@ class ProxyTuner(PatientTuner):
         spec.save(os.path.join(self.get_trial_dir(trial.trial_id), "spec.json"))
         cost = count(spec, self.lr_size)
         print(f"[{self.tuner_id}] trial {trial.trial_id}: proxy training for {self.proxy.steps} steps", flush=True)
-        keras.utils.set_random_seed(int(self.proxy.seed) + int(trial.trial_id))
+        if self._dataset is None:
+            # One pipeline serves every trial, and each fit() reads it from its
+            # first patch.  Made under the proxy seed alone (tf.data's shuffle
+            # also reads TensorFlow's global seed), so every process (a
+            # worker, a resumed search) streams the same patches.
+            keras.utils.set_random_seed(int(self.proxy.seed))
+            self._dataset = self.train_data.dataset()
+        # Initialized from the architecture, not the trial: one spec scores the
+        # same whenever and wherever it is proposed.
+        keras.utils.set_random_seed(int(self.proxy.seed) + spec.fingerprint() % 2**30)
         model = build_model(spec)
         model.compile(optimizer=keras.optimizers.Adam(self.proxy.learning_rate), loss="mae")
-        heartbeat = _Heartbeat(self.oracle, trial.trial_id)
+        watch = _DivergenceWatch()
         try:
-            if self._dataset is None:  # one pipeline serves every trial
-                self._dataset = self.train_data.dataset()
             model.fit(
                 self._dataset,
                 steps_per_epoch=self.proxy.steps,
                 epochs=1,
                 verbose=0,
                 shuffle=False,
-                callbacks=[heartbeat],
+                callbacks=[watch],
             )
         except MemoryError as e:
             raise keras_tuner.errors.FailedTrialError(f"out of memory: {e}") from None
@@ -96,7 +121,7 @@ class ProxyTuner(PatientTuner):
             if type(e).__name__ == "ResourceExhaustedError":
                 raise keras_tuner.errors.FailedTrialError(f"out of memory: {e}") from None
             raise
-        if heartbeat.diverged:
+        if watch.diverged:
             raise keras_tuner.errors.FailedTrialError("loss became NaN/inf during proxy training")
         psnr = evaluate(KerasUpscaler(model, scale=spec.scale), self.val_pairs, spec.scale)["mean"]["psnr"]
         if not math.isfinite(psnr):

@@ -1,0 +1,29 @@
+"""Search of the plain (ECBSR/ABPN-style) space for tiny x2 models under a
+mult-adds ceiling at 640x360 LR, in G: `:2.3` (ECBSR-M4C16's cost) or `:9.5`
+(ECBSR-M4C32's).
+
+    tfsr-search --config=configs/tiny_x2_search.py:2.3 --workdir=runs/tiny_x2/search_2.3g
+
+Each candidate is proxy-trained for 600 steps on the 614 training images
+(deterministic patch stream and initialization, so a spec scores the same
+twice) and scored on Set5; the winners are then trained with
+configs/tiny_x2.py's full budget.
+"""
+
+from tfsr.config import search_config
+
+DATA = "../shared/data"
+TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")  # as configs/tiny_x2.py
+
+
+def get_config(max_gmacs="2.3"):
+    config = search_config()
+    config.scale = 2
+    config.train_data = ",".join(f"{DATA}/train/{name}" for name in TRAIN_SETS)
+    config.val_data = f"{DATA}/val/Set5"
+    config.space.update({"kind": "plain", "blocks": ("conv", "ecb", "collapsible"), "activations": ("relu", "prelu")})
+    config.search.update(
+        {"max_trials": 16, "population_size": 6, "max_mult_adds": float(max_gmacs) * 1e9, "lr_size": "640x360"}
+    )
+    config.proxy.update({"steps": 600, "batch_size": 16, "patch_size": 32, "learning_rate": 2e-3})
+    return config

@@ -16,7 +16,8 @@ flags.DEFINE_string("model", None, "A .keras or .tflite model, a SavedModel fold
 flags.DEFINE_integer("num_threads", None, "Interpreter threads for .tflite models (default: the runtime's).")
 flags.DEFINE_string("data", None, "Evaluation folder(s), comma-separated (default: bundled samples).")
 flags.DEFINE_integer("scale", 2, "Upscaling factor.")
-flags.DEFINE_string("json_out", None, "Also write the report as JSON here.")
+flags.DEFINE_string("json_out", None, "Also write the report as JSON here (a new file).")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing --json_out file.")
 flags.DEFINE_string("lpips_weights", None, "LPIPS AlexNet weights (.npz): adds an LPIPS column (RGB, full image).")
 flags.DEFINE_integer("tile", 0, "LR tile size for tiled inference (0: whole images).")
 flags.mark_flag_as_required("model")
@@ -28,7 +29,10 @@ def main(argv):
     from tfsr.data.evalsets import load_eval_set
     from tfsr.evaluation import evaluate, format_table
     from tfsr.inference import load_upscaler
+    from tfsr.outputs import check_output_file
 
+    if FLAGS.json_out:  # checked before the work, not after it
+        check_output_file(FLAGS.json_out, "--json_out", FLAGS.overwrite)
     upscaler = load_upscaler(FLAGS.model, FLAGS.scale, tile=FLAGS.tile, num_threads=FLAGS.num_threads)
     extra = {}
     if FLAGS.lpips_weights is not None:

@@ -12,6 +12,8 @@ PSNR before and after export on --val_data.  Exported .tflite files and
 SavedModel folders work as --model of tfsr-evaluate and tfsr-upscale.
 """
 
+import os
+
 from tfsr.cli import common
 
 from absl import flags  # noqa: E402
@@ -24,6 +26,7 @@ flags.DEFINE_enum("io_type", "float32", ["float32", "uint8", "int8"], "Input/out
 flags.DEFINE_string("out", None, "FILE.tflite, or the SavedModel base folder (DIR/<model_name>/<version>/).")
 flags.DEFINE_string("model_name", None, "SavedModel name (default: the spec's name).")
 flags.DEFINE_integer("version", 1, "SavedModel version number.")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file or SavedModel version (never --model).")
 flags.DEFINE_string("train_data", None, "Images for int8 calibration and QAT, comma-separated (default: bundled).")
 flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR (default: bundled).")
 flags.DEFINE_integer("representative_samples", 200, "Calibration patches for --quantize=int8.")
@@ -40,11 +43,22 @@ def main(argv):
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
     from tfsr.export.exporter import export
+    from tfsr.outputs import check_output_file, check_writable_location
     from tfsr.runs import load_trained, spec_for_model
 
     if FLAGS.qat_steps < 1 or FLAGS.representative_samples < 1 or FLAGS.version < 1:
         common.fail("--qat_steps, --representative_samples and --version must be positive")
+    out = FLAGS.out
     spec = spec_for_model(FLAGS.model, FLAGS.arch)
+    if FLAGS.format == "tflite":
+        check_output_file(out, "--out", FLAGS.overwrite, inputs=[FLAGS.model])
+    else:
+        version = os.path.join(out, FLAGS.model_name or spec.name, str(FLAGS.version))
+        if os.path.exists(version) and not FLAGS.overwrite:
+            common.fail(f"--out={out}: {version} already exists; pass --overwrite or a new --version")
+        if os.path.isfile(out):
+            common.fail(f"--out={out} is a file; name the SavedModel base folder")
+        check_writable_location(os.path.join(out, "x"), "--out")
     model = load_trained(FLAGS.model, spec)
     color = "y" if spec.channels == 1 else "rgb"
     train = None
@@ -57,7 +71,7 @@ def main(argv):
         model,
         spec,
         FLAGS.format,
-        FLAGS.out,
+        out,
         quantize=FLAGS.quantize,
         io_type=FLAGS.io_type,
         train_data=train,

@@ -2,8 +2,14 @@
 
     tfsr-upscale --model=runs/x/model.keras --input=photo.jpg --output=photo_x2.png
 
+    tfsr-upscale --model=runs/x/model.keras --input=photos/ --output=photos_x2/
+
 Y-only models get bicubic chroma.  Large images are processed in tiles with
-overlap (--tile, --overlap) so memory stays bounded.
+overlap (--tile, --overlap) so memory stays bounded.  No file is lost: an
+input is never written over, two inputs never share an output (a.png and
+a.jpg give a_png.png and a_jpg.png), an output folder inside the input
+folder is not read as input, and an existing output is replaced only with
+--overwrite.  Every path is checked before the first image is processed.
 """
 
 import os
@@ -19,30 +25,36 @@ flags.DEFINE_string("output", None, "Output file (for one image) or folder.")
 flags.DEFINE_integer("scale", None, "Upscaling factor (default: the model's).")
 flags.DEFINE_integer("tile", 256, "LR tile side (0: whole image at once).")
 flags.DEFINE_integer("overlap", 16, "LR pixels of context around each tile.")
+flags.DEFINE_boolean("overwrite", False, "Replace existing output files (never an input).")
 flags.mark_flags_as_required(["model", "input", "output"])
 FLAGS = flags.FLAGS
 
 
 def main(argv):
-    from tfsr.data.images import list_images, load_image, save_image
+    from tfsr.data.images import IMAGE_EXTENSIONS, list_images, load_image, save_image
     from tfsr.inference import load_upscaler
+    from tfsr.outputs import check_output_file, folder_outputs, outside
 
     if FLAGS.tile < 0 or FLAGS.overlap < 0:
         common.fail("--tile and --overlap must be >= 0")
-    upscaler = load_upscaler(
-        FLAGS.model, FLAGS.scale, tile=FLAGS.tile, overlap=FLAGS.overlap, num_threads=FLAGS.num_threads
-    )
     if os.path.isdir(FLAGS.input):
-        files = list_images(FLAGS.input)
+        if os.path.isfile(FLAGS.output):
+            common.fail(f"--output={FLAGS.output} is a file; for a folder of inputs name a folder")
+        if os.path.realpath(FLAGS.output) == os.path.realpath(FLAGS.input):
+            common.fail(f"--output={FLAGS.output} is the input folder; name another folder (e.g. {FLAGS.input}/x2)")
+        files = outside(list_images(FLAGS.input), FLAGS.output)
         if not files:
             common.fail(f"--input: no images in {FLAGS.input}")
-        outputs = [
-            os.path.join(FLAGS.output, os.path.splitext(os.path.relpath(f, FLAGS.input))[0] + ".png") for f in files
-        ]
+        outputs = folder_outputs(files, FLAGS.input, FLAGS.output)
     elif os.path.exists(FLAGS.input):
         files, outputs = [FLAGS.input], [FLAGS.output]
     else:
         common.fail(f"--input: no such file or folder: {FLAGS.input}")
+    for dst in outputs:
+        check_output_file(dst, "--output", FLAGS.overwrite, inputs=files, extensions=IMAGE_EXTENSIONS)
+    upscaler = load_upscaler(
+        FLAGS.model, FLAGS.scale, tile=FLAGS.tile, overlap=FLAGS.overlap, num_threads=FLAGS.num_threads
+    )
     for i, (src, dst) in enumerate(zip(files, outputs), 1):
         image = load_image(src)
         result = upscaler.super_resolve(image)

@@ -30,13 +30,12 @@ if [ ! -f "$RUNS/tpsr_dsearch_x4/front.json" ]; then
     --lpips_weights="$LPIPS" --workdir="$RUNS/tpsr_dsearch_x4"
 fi
 
+# The searched discriminator: the front member of rank SEARCHED_D in top/
+# (1 = lowest validation LPIPS; rank 1 of the 2026-11-24 run tripped the
+# PSNR-collapse guard at step 500, so the README's row used rank 2).
+SEARCHED=$(ls "$RUNS"/tpsr_dsearch_x4/top/*.json | sed -n "${SEARCHED_D:-2}p")
 for d in srgan searched; do
-  if [ "$d" = searched ]; then
-    # The front member with the lowest validation LPIPS (the search's first top spec).
-    disc=$(ls "$RUNS"/tpsr_dsearch_x4/top/*.json | head -n 1)
-  else
-    disc=srgan
-  fi
+  disc=$([ "$d" = searched ] && echo "$SEARCHED" || echo srgan)
   if [ ! -f "$RUNS/tpsr_gan_${d}_x4/generator.keras" ]; then
     stage "perceptual + adversarial training against $disc"
     $PY tools/train_gan.py --config=configs/tpsr_x4.py --generator="$GENERATOR" --discriminator="$disc" \

@@ -1,0 +1,194 @@
+"""Tiny x2 models side by side: hand-made references and searched specs, one
+recipe and budget (configs/tiny_x2.py), float and int8, cost and latency.
+
+    python bench/tiny_x2.py [--out=runs/tiny_x2] [--ablation]
+
+Stages, each resumable (re-run the same command after a kill) and skipped
+when its output exists:
+
+1. two searches of the plain space (configs/tiny_x2_search.py) under 2.3G
+   and 9.5G mult-adds at 640x360 LR;
+2. training of every row with configs/tiny_x2.py (tfsr-train): FSRCNN,
+   ESPCN, ECBSR-M4C16 with plain convs and with ecb blocks, SESR-M5
+   (collapsible blocks), ABPN-like, and each search's best spec (the front
+   member with the highest proxy PSNR);
+3. full-integer int8 TFLite export of each (200 calibration patches);
+4. Set5 / Set14 x2 PSNR/SSIM (Y, 2-pixel border) of the float model and
+   the int8 file, and the int8 file's median latency for one 640x360 LR
+   input, 1 thread, ai-edge-litert (XNNPACK).
+
+`--ablation` also trains ECBSR-M4C16 (ecb) with the recipe's parts removed
+one at a time (same steps and batch), the "what each change adds" table.
+Prints the tables; writes OUT/results.json.
+"""
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETS = ("Set5", "Set14")
+LR_SIZE = (360, 640)  # height, width: the 640x360 of the published tables
+
+# Hand-made rows: (row name, --arch built-in).
+REFERENCES = [
+    ("FSRCNN", "fsrcnn"),
+    ("ESPCN", "espcn"),
+    ("ECBSR-M4C16 plain", "ecbsr_plain"),
+    ("ECBSR-M4C16 ecb", "ecbsr"),
+    ("SESR-M5 collapsible", "sesr"),
+    ("ABPN-like M4C28", "abpn"),
+]
+SEARCHES = [("searched <= 2.3G", "2.3"), ("searched <= 9.5G", "9.5")]
+
+# The recipe with one part taken away at a time (configs/tiny_x2.py overrides).
+T91_BSD200 = "../shared/data/train/T91,../shared/data/train/BSD200"
+ABLATION = [
+    ("full recipe", []),
+    ("- EMA", ["--config.train.ema=0"]),
+    ("- Charbonnier (L1)", ["--config.train.loss=l1"]),
+    ("- 614 images (T91+BSD200)", [f"--config.train_data={T91_BSD200}"]),
+    ("- 32px patches (24px)", ["--config.train.patch_size=24"]),
+    ("none of them", ["--config.train.ema=0", "--config.train.loss=l1", f"--config.train_data={T91_BSD200}",
+                      "--config.train.patch_size=24"]),
+]  # fmt: skip
+
+
+def tool(name, *args):
+    """Runs tools/<name>.py; its output goes to OUT/<log>."""
+    cmd = [sys.executable, os.path.join(ROOT, "tools", f"{name}.py"), *args]
+    print(f"  $ {' '.join(cmd[1:])}", flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def search(out, gmacs):
+    workdir = os.path.join(out, f"search_{gmacs}g")
+    if not glob.glob(os.path.join(workdir, "top", "1_*.json")):
+        tool("search", f"--config=configs/tiny_x2_search.py:{gmacs}", f"--workdir={workdir}")
+    return sorted(glob.glob(os.path.join(workdir, "top", "1_*.json")))[0]
+
+
+def train(out, key, arch, extra=()):
+    workdir = os.path.join(out, key)
+    model = os.path.join(workdir, "model.keras")
+    if not os.path.exists(model):
+        tool("train", "--config=configs/tiny_x2.py", f"--arch={arch}", f"--workdir={workdir}", *extra)
+    return model
+
+
+def measure(model_path, row, calibration, eval_sets):
+    """Float and int8 quality, cost and int8 latency of one trained model."""
+    from tfsr.arch import count
+    from tfsr.evaluation import evaluate
+    from tfsr.export.exporter import export
+    from tfsr.inference import KerasUpscaler, TFLiteUpscaler
+    from tfsr.runs import load_trained, spec_for_model
+
+    spec = spec_for_model(model_path)
+    model = load_trained(model_path, spec)
+    int8 = os.path.join(os.path.dirname(model_path), "model_int8.tflite")
+    if not os.path.exists(int8):
+        export(model, spec, "tflite", int8, quantize="int8", train_data=calibration, log=lambda m: None)
+    cost = count(spec, LR_SIZE)
+    result = {"row": row, "spec": spec.to_dict(), "params": cost.params, "mult_adds": cost.mult_adds}
+    for form, upscaler in (("float", KerasUpscaler(model, scale=2)), ("int8", TFLiteUpscaler(int8, num_threads=1))):
+        for set_name, pairs in eval_sets.items():
+            mean = evaluate(upscaler, pairs, 2)["mean"]
+            result[f"{form}_{set_name}"] = [mean["psnr"], mean["ssim"]]
+    result["int8_file"] = int8
+    result["int8_ms_1thread"] = int8_latency_ms(int8)
+    return result
+
+
+def int8_latency_ms(path, runs=15):
+    """Median latency of one 640x360 LR input, 1 thread (ai-edge-litert, XNNPACK)."""
+    from tfsr.inference import TFLiteUpscaler
+
+    x = np.random.default_rng(0).random((1, *LR_SIZE, 1)).astype(np.float32)
+    runner = TFLiteUpscaler(path, num_threads=1)
+    for _ in range(3):
+        runner._run(x)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        runner._run(x)
+        times.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(times))
+
+
+def print_table(title, rows):
+    print(f"\n{title}")
+    head = f"{'model':<28}{'params':>8}{'GMACs':>7}"
+    head += "".join(f"{f'{s} float':>17}{f'{s} int8':>10}" for s in SETS) + f"{'int8 ms':>9}"
+    print(head)
+    for r in rows:
+        line = f"{r['row']:<28}{r['params']:>8,}{r['mult_adds'] / 1e9:>7.2f}"
+        for s in SETS:
+            (fp, fs), (ip, _) = r[f"float_{s}"], r[f"int8_{s}"]
+            line += f"{fp:>10.2f}/{fs:.4f}{ip:>10.2f}"
+        print(line + f"{r['int8_ms_1thread']:>9.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/tiny_x2")
+    parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--latency_only", action="store_true",
+                        help="measure the int8 latency of every finished row again (on an idle machine)")
+    args = parser.parse_args()
+    os.chdir(ROOT)  # the configs name the data relative to the checkout
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    results_path = os.path.join(out, "results.json")
+    results = json.load(open(results_path)) if os.path.exists(results_path) else {}
+
+    if args.latency_only:
+        for key, row in results.items():
+            row["int8_ms_1thread"] = int8_latency_ms(row.get("int8_file") or os.path.join(out, key, "model_int8.tflite"))
+            print(f"{row['row']:<28}{row['int8_ms_1thread']:8.1f} ms", flush=True)
+        with open(results_path, "w") as f:
+            json.dump(results, f, indent=1)
+        return
+
+    from tfsr.data.evalsets import load_eval_set
+    from tfsr.data.pipeline import PatchDataset
+
+    eval_sets = {s: load_eval_set(f"../shared/data/val/{s}/x2", 2) for s in SETS}
+    calibration = PatchDataset(T91_BSD200, 2, 24, 16, seed=0)
+
+    jobs = [(row, arch, arch, []) for row, arch in REFERENCES]
+    for row, gmacs in SEARCHES:
+        print(f"== {row}: search", flush=True)
+        jobs.append((row, f"searched_{gmacs}g", search(out, gmacs), []))
+    if args.ablation:
+        # The full recipe is the main table's ECBSR ecb row.
+        jobs += [(f"ECBSR ecb, {name}", f"ablation_{i}" if extra else "ecbsr", "ecbsr", extra)
+                 for i, (name, extra) in enumerate(ABLATION)]  # fmt: skip
+    for row, key, arch, extra in jobs:
+        if key in results:
+            continue
+        print(f"== {row}: train, export, measure", flush=True)
+        results[key] = measure(train(out, key, arch, extra), row, calibration, eval_sets)
+        with open(results_path + ".tmp", "w") as f:
+            json.dump(results, f, indent=1)
+        os.replace(results_path + ".tmp", results_path)
+
+    budget = "10,000 steps x batch 16, 32px LR patches, Adam 1e-3 cosine, EMA 0.999, Charbonnier, 614 images"
+    print_table(f"x2, {budget}; PSNR/SSIM Y, 2px border; cost and int8 latency at 640x360, 1 thread",
+                [results[key] for row, key, _, _ in jobs if not row.startswith("ECBSR ecb,")])
+    if args.ablation:
+        print_table("ablation (ECBSR-M4C16 ecb, same steps and batch)",
+                    [results[key] for row, key, _, _ in jobs if row.startswith("ECBSR ecb,")])  # fmt: skip
+    print(f"\nwritten: {results_path}")
+
+
+if __name__ == "__main__":
+    main()

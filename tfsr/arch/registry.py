@@ -46,6 +46,21 @@ class Block:
     def emit(cls, g, x, cell):
         raise NotImplementedError
 
+    @staticmethod
+    def check_options(cell, positive_ints=(), booleans=()):
+        """A message for an unknown option or one of the wrong type in `cell.options`, else None."""
+        unknown = set(cell.options) - set(positive_ints) - set(booleans)
+        if unknown:
+            return f"unknown options {sorted(unknown)}."
+        for name in positive_ints:
+            value = cell.options.get(name, 1)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                return f"options.{name} must be a positive integer, got {value!r}."
+        for name in booleans:
+            if not isinstance(cell.options.get(name, True), bool):
+                return f"options.{name} must be true or false, got {cell.options[name]!r}."
+        return None
+
 
 class ReparamBlock(Block):
     """A block whose conv is re-parameterizable (`tfsr.arch.reparam`).

@@ -82,17 +82,9 @@ class CollapsibleConv(ReparamConv):
 class CollapsibleBlock(ReparamBlock):
     @classmethod
     def check(cls, cell, in_channels):
-        unknown = set(cell.options) - {"expansion", "residual"}
-        if unknown:
-            return f"unknown options {sorted(unknown)}."
-        expansion = cell.options.get("expansion", 16)
-        if not isinstance(expansion, int) or isinstance(expansion, bool) or expansion < 1:
-            return f"options.expansion must be a positive integer, got {expansion!r}."
-        if not isinstance(cell.options.get("residual", True), bool):
-            return f"options.residual must be true or false, got {cell.options['residual']!r}."
         if cell.kernel % 2 == 0:
             return f"kernel must be odd (the residual sits at the kernel's centre), got {cell.kernel}."
-        return None
+        return cls.check_options(cell, positive_ints=("expansion",), booleans=("residual",))
 
     @classmethod
     def emit(cls, g, x, cell):

@@ -120,13 +120,7 @@ class ECBBlock(ReparamBlock):
     def check(cls, cell, in_channels):
         if cell.kernel != 3:
             return f"an ecb block is 3x3; kernel must be 3, got {cell.kernel}."
-        unknown = set(cell.options) - {"expansion"}
-        if unknown:
-            return f"unknown options {sorted(unknown)}."
-        expansion = cell.options.get("expansion", 2)
-        if not isinstance(expansion, int) or isinstance(expansion, bool) or expansion < 1:
-            return f"options.expansion must be a positive integer, got {expansion!r}."
-        return None
+        return cls.check_options(cell, positive_ints=("expansion",))
 
     @classmethod
     def emit(cls, g, x, cell):

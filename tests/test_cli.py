@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from conftest import needs_shared_data, run_tool, shared
@@ -28,24 +27,7 @@ def test_cost_prints_one_json_line(tmp_path):
     assert json.loads(result.stdout)["params"] == build_model(zoo.espcn(3)).count_params()
 
 
-@pytest.mark.parametrize(
-    "tool,args,fragments",
-    [
-        ("cost", ["--arch=fsrcnn", "--lr_size=big"], ["--lr_size"]),
-        ("cost", ["--arch=missing.json"], ["missing.json"]),
-        ("cost", ["--arch=fsrcnn", "--nonsense=1"], ["nonsense"]),
-        ("cost", ["--arch=fsrcnn", "stray"], ["unexpected arguments: stray"]),
-        ("cost", ["--arch=fsrcnn", "--scale=5"], ["scale"]),
-        ("evaluate", ["--model=nope.keras"], ["nope.keras"]),
-        ("evaluate", ["--model=bicubic", "--data=/no/such/folder"], ["/no/such/folder"]),
-        ("train", ["--arch=espcn", "--scale=2"], ["--workdir"]),
-        ("train", ["--arch=espcn", "--workdir=/tmp/x", "--config.train.steps=many"], ["steps"]),
-        ("train", ["--arch=espcn", "--workdir=/tmp/x", "--config=configs/nope.py"], ["nope.py"]),
-        ("upscale", ["--model=bicubic", "--input=/no/such.png", "--output=/tmp/o.png"], ["/no/such.png"]),
-    ],
-)
-def test_user_mistakes_end_with_one_line_and_exit_code_2(tool, args, fragments):
-    _one_line_error(run_tool(tool, *args), *fragments)
+# The table of user mistakes (one line, exit 2) is tests/test_user_errors.py.
 
 
 def test_bad_spec_file_is_named(tmp_path):

@@ -14,6 +14,7 @@ import numpy as np
 from tfsr import color
 from tfsr.data.imresize import imresize
 from tfsr.errors import UserError
+from tfsr.quiet import muted_stderr
 
 
 @dataclasses.dataclass
@@ -115,15 +116,10 @@ class KerasUpscaler(Upscaler):
 
     def __init__(self, model, scale=None, **kwargs):
         super().__init__(**kwargs)
-        import keras
-
-        from tfsr.arch import layers  # noqa: F401  (registers custom layers)
-
         if isinstance(model, str):
-            try:
-                model = keras.models.load_model(model, compile=False)
-            except (OSError, ValueError) as e:
-                raise UserError(f"cannot load Keras model {model}: {e}") from None
+            from tfsr.runs import load_keras_file
+
+            model = load_keras_file(model)
         self.model = model
         self.channels = int(model.inputs[0].shape[-1])
         self.scale = scale or _infer_scale(model, self.channels)
@@ -157,7 +153,11 @@ class TFLiteUpscaler(Upscaler):
         self._output_index = self.interpreter.get_output_details()[0]["index"]
         self.channels = int(self._input["shape_signature"][-1])
         self._shape = None
-        self.scale = int(self._run(np.zeros((1, 8, 8, self.channels), np.float32)).shape[1] // 8)
+        # The first allocation applies the XNNPACK delegate, whose C++ code
+        # announces itself on stderr ("INFO: Created ... delegate"); errors
+        # still arrive as Python exceptions.
+        with muted_stderr():
+            self.scale = int(self._run(np.zeros((1, 8, 8, self.channels), np.float32)).shape[1] // 8)
 
     def _run(self, batch):
         if batch.shape != self._shape:
@@ -225,13 +225,16 @@ def _newest_version(path):
 
 def load_upscaler(model, scale=None, tile=0, overlap=8, num_threads=None):
     """`--model` value -> `Upscaler`: "bicubic", a `.keras`/`.h5` or `.tflite`
-    file, or a SavedModel folder.
+    file, a SavedModel folder, or a pretrained zoo name (`zoo:x2`, `zoo:x2-int8`).
 
     `scale` None means the model's own (x2 for bicubic); otherwise a model
     of another scale is an error.  `num_threads` applies to TFLite models.
     """
+    from tfsr import pretrained
+
     if model == "bicubic":
         return BicubicUpscaler(scale or 2, tile=tile, overlap=overlap)
+    model = pretrained.resolve(model)
     if not os.path.exists(model):
         raise UserError(f"--model: no such file or folder: {model}")
     if model.endswith(".keras") or model.endswith(".h5"):

@@ -36,18 +36,36 @@ def spec_for_model(model_path, arch=None, scale=None, flag="--model"):
     raise UserError(f"{flag}={model_path}: no spec.json beside it; name its architecture with --arch=SPEC.json")
 
 
+def load_keras_file(path, flag="--model"):
+    """`keras.models.load_model(path, compile=False)` with tfsr's layers
+    registered, or a `UserError` naming `path` and what is wrong with it."""
+    import zipfile
+
+    import keras
+
+    from tfsr.arch import layers  # noqa: F401  (registers custom layers)
+
+    if path.endswith(".keras"):
+        if not os.path.isfile(path):
+            raise UserError(f"{flag}: no such file: {path}")
+        if not zipfile.is_zipfile(path):
+            raise UserError(f"{flag}: {path} is not a .keras model (a .keras file is a zip archive)")
+        with zipfile.ZipFile(path) as archive:
+            missing = {"config.json", "model.weights.h5"} - set(archive.namelist())
+        if missing:
+            raise UserError(f"{flag}: {path} is not a .keras model (no {' or '.join(sorted(missing))} inside)")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{flag}: cannot load {path}: {str(e).splitlines()[0]}") from None
+
+
 def load_trained(model_path, spec, flag="--model"):
     """The deployed model of `spec` holding the weights of the trained model
     at `model_path` (saved in the deployed or the training form)."""
-    import keras
-
     from tfsr.arch import deploy
-    from tfsr.arch import layers  # noqa: F401  (registers custom layers)
 
-    try:
-        trained = keras.models.load_model(model_path, compile=False)
-    except (OSError, ValueError) as e:
-        raise UserError(f"{flag}: cannot load {model_path}: {str(e).splitlines()[0]}") from None
+    trained = load_keras_file(model_path, flag)
     try:
         return deploy(trained, spec)
     except (KeyError, ValueError) as e:

@@ -48,23 +48,67 @@ def fail(message):
     sys.exit(2)
 
 
+HELP_FLAGS = ("--help", "-help", "-h", "-?", "--h", "--help=true")
+
+
+def _print_help(module):
+    """The tool's purpose and examples (its docstring) and its own flags."""
+    print((module.__doc__ or "").strip() + "\n\nflags:")
+    for name in (module.__name__, __name__):  # the tool's flags, then --config where it has one
+        lines = [line for line in FLAGS.module_help(name).splitlines() if line.strip() and line != f"{name}:"]
+        if lines:
+            print("\n".join(lines))
+    print("\nEvery flag, TensorFlow's and absl's included: --helpfull")
+
+
 def _parse_flags(argv):
+    if any(arg in HELP_FLAGS for arg in argv[1:]):
+        _print_help(_tool_module)
+        sys.exit(0)
     try:
         return FLAGS(argv)
     except flags.Error as e:
         fail(str(e).splitlines()[0] if str(e) else repr(e))
     except UserError as e:  # raised while loading a --config file
         fail(str(e))
-    except (OSError, SyntaxError, ImportError, AttributeError, KeyError, TypeError, ValueError) as e:
-        fail(f"bad flags: {e}")
-    except Exception as e:  # ml_collections' own errors, e.g. an unsupported override type
-        if not type(e).__module__.startswith("ml_collections"):
-            raise
-        fail(f"bad flags: {str(e).splitlines()[0]}")
+    except Exception as e:  # noqa: BLE001  (everything here comes from the command line or a --config file)
+        where = _config_file_frame(e)
+        if where:
+            fail(f"--config={where[0]}: line {where[1]} raised {type(e).__name__}: {_first_line(e)}")
+        fail(f"bad flags: {_first_line(e)}")
+
+
+def _first_line(error):
+    """An exception's message as one line (ml_collections quotes KeyError
+    messages and puts its "Did you mean" hint on a second line)."""
+    text = str(error.args[0]) if len(error.args) == 1 else str(error)
+    text = text.replace("\\'", "'").replace("\\n", "\n")
+    lines = [line.strip().strip("'\"") for line in text.splitlines() if line.strip()]
+    return "; ".join(lines) if lines else type(error).__name__
+
+
+def _config_file_frame(error):
+    """(file, line) of the innermost traceback frame in the --config file, if any."""
+    given = [arg.split("=", 1)[1] for arg in sys.argv[1:] if arg.startswith("--config=")]
+    if not given:
+        return None
+    filename = os.path.abspath(given[-1].split(":")[0])
+    tb, found = error.__traceback__, None
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == filename:
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+_tool_module = sys.modules[__name__]  # set by run(): whose --help to print
 
 
 def run(main):
-    """Runs `main(argv)` under absl with tfsr's error handling."""
+    """Runs `main(argv)` under absl with tfsr's error handling; `--help`
+    prints the module docstring of `main` and that module's flags."""
+    global _tool_module
+    _tool_module = sys.modules[main.__module__]
 
     def wrapped(argv):
         if len(argv) > 1:
@@ -96,6 +140,21 @@ def require(value, flag):
     return value
 
 
+def workdir(value):
+    """The `--workdir` value, checked before any work: given, a folder (or
+    nothing yet) under a writable location."""
+    from tfsr.outputs import check_writable_location
+
+    path = require(value, "workdir")
+    if os.path.exists(path) and not os.path.isdir(path):
+        fail(f"--workdir={path} is a file; name a folder")
+    try:
+        check_writable_location(os.path.join(path, "checkpoints"), "--workdir")
+    except UserError as e:
+        fail(str(e))
+    return path
+
+
 def load_config():
     """The `--config` ConfigDict (unlocked), or a clear error naming the file."""
     try:
@@ -119,12 +178,18 @@ def config_file_flag(default="train"):
 
     import tfsr.config
 
-    config_flags.DEFINE_config_file(
-        "config",
-        tfsr.config.__file__ + ("" if default == "train" else f":{default}"),
-        "Configuration file (configs/*.py); override fields with --config.train.steps=1000 etc.",
-        lock_config=True,
-    )
+    try:
+        config_flags.DEFINE_config_file(
+            "config",
+            tfsr.config.__file__ + ("" if default == "train" else f":{default}"),
+            "Configuration file (configs/*.py); override fields with --config.train.steps=1000 etc.",
+            lock_config=True,
+        )
+    except (AttributeError, KeyError) as e:
+        # ml_collections resolves the --config.a.b overrides in sys.argv
+        # against the default config while defining the flag.
+        bad = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--config.")]
+        fail(f"unknown config field in {' '.join(bad) or 'a --config.* override'}: {_first_line(e)}")
 
 
 def gan_config_from_flags():

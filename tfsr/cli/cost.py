@@ -17,7 +17,7 @@ from absl import flags  # noqa: E402
 
 flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn) or an ArchSpec .json file.")
 flags.DEFINE_string("lr_size", "480x480", "LR input size, WIDTHxHEIGHT.")
-flags.DEFINE_integer("scale", 2, "Upscaling factor (for built-ins; a spec file has its own).")
+flags.DEFINE_integer("scale", 2, "Upscaling factor (for built-ins; a spec file has its own).", lower_bound=2)
 flags.mark_flag_as_required("arch")
 FLAGS = flags.FLAGS
 

@@ -36,7 +36,7 @@ def main(argv):
     from tfsr.train import Trainer
     from tfsr.visualize import busiest_crop, comparison_grid, comparison_strip
 
-    workdir = os.path.abspath(FLAGS.workdir)
+    workdir = os.path.abspath(common.workdir(FLAGS.workdir))
     print(f"== 1/5 searching ({cfg.search.max_trials} trials, {cfg.proxy.steps} proxy steps each)", flush=True)
     rows = run_search(cfg, os.path.join(workdir, "search"))
     if not rows:

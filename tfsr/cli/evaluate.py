@@ -1,4 +1,4 @@
-"""tfsr-evaluate: PSNR/SSIM (Y channel, `scale` border), optionally LPIPS, of a model on a set.
+r"""tfsr-evaluate: PSNR/SSIM (Y channel, `scale` border), optionally LPIPS, of a model on a set.
 
     tfsr-evaluate --model=runs/x/model.keras --data=val/Set5 --scale=2
     tfsr-evaluate --model=bicubic --data=val/Set14 --scale=4 --json_out=r.json
@@ -12,10 +12,11 @@ from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("model", None, "A .keras or .tflite model, a SavedModel folder (tfsr-export), or 'bicubic'.")
+flags.DEFINE_string("model", None, "A .keras or .tflite model, a SavedModel folder (tfsr-export), 'bicubic', or a pretrained"
+                    " model: zoo:x2, zoo:x3, zoo:x4 (float) or zoo:x2-int8 etc. (int8 TFLite).")
 flags.DEFINE_integer("num_threads", None, "Interpreter threads for .tflite models (default: the runtime's).")
 flags.DEFINE_string("data", None, "Evaluation folder(s), comma-separated (default: bundled samples).")
-flags.DEFINE_integer("scale", 2, "Upscaling factor.")
+flags.DEFINE_integer("scale", 2, "Upscaling factor.", lower_bound=2)
 flags.DEFINE_string("json_out", None, "Also write the report as JSON here (a new file).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --json_out file.")
 flags.DEFINE_string("lpips_weights", None, "LPIPS AlexNet weights (.npz): adds an LPIPS column (RGB, full image).")
@@ -41,8 +42,12 @@ def main(argv):
         extra["lpips"] = LPIPS.load(FLAGS.lpips_weights, flag="--lpips_weights").score
     reports = {}
     for folder in (FLAGS.data or samples.VAL_DIR).split(","):
-        report = evaluate(upscaler, load_eval_set(folder, FLAGS.scale), FLAGS.scale, extra)
+        pairs = load_eval_set(folder, FLAGS.scale)
+        report = evaluate(upscaler, pairs, FLAGS.scale, extra)
         print(format_table(report, title=f"{FLAGS.model} on {folder} (x{FLAGS.scale})"))
+        if pairs.skipped:
+            print(f"{folder}: {pairs.skipped.summary()}")
+            report["skipped"] = list(pairs.skipped)
         reports[folder] = report
     if FLAGS.json_out:
         out = next(iter(reports.values())) if len(reports) == 1 else {"sets": reports}

@@ -1,4 +1,4 @@
-"""tfsr-export: a trained generator -> TFLite (optionally quantized) or a TF Serving SavedModel.
+r"""tfsr-export: a trained generator -> TFLite (optionally quantized) or a TF Serving SavedModel.
 
     tfsr-export --model=runs/x/model.keras --format=tflite --quantize=int8 \
         --io_type=uint8 --out=x_int8.tflite
@@ -18,7 +18,7 @@ from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("model", None, "The trained generator (.keras).")
+flags.DEFINE_string("model", None, "The trained generator (.keras), or a pretrained zoo model (zoo:x2).")
 flags.DEFINE_string("arch", None, "Its ArchSpec .json, when no spec.json lies beside --model.")
 flags.DEFINE_enum("format", "tflite", ["tflite", "savedmodel"], "What to export.")
 flags.DEFINE_enum("quantize", "none", ["none", "float16", "dynamic", "int8", "int8_qat"], "TFLite quantization.")
@@ -39,7 +39,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    from tfsr import samples
+    from tfsr import pretrained, samples
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
     from tfsr.export.exporter import export
@@ -49,9 +49,10 @@ def main(argv):
     if FLAGS.qat_steps < 1 or FLAGS.representative_samples < 1 or FLAGS.version < 1:
         common.fail("--qat_steps, --representative_samples and --version must be positive")
     out = FLAGS.out
-    spec = spec_for_model(FLAGS.model, FLAGS.arch)
+    model_path = pretrained.resolve(FLAGS.model)
+    spec = spec_for_model(model_path, FLAGS.arch)
     if FLAGS.format == "tflite":
-        check_output_file(out, "--out", FLAGS.overwrite, inputs=[FLAGS.model])
+        check_output_file(out, "--out", FLAGS.overwrite, inputs=[model_path])
     else:
         version = os.path.join(out, FLAGS.model_name or spec.name, str(FLAGS.version))
         if os.path.exists(version) and not FLAGS.overwrite:
@@ -59,7 +60,7 @@ def main(argv):
         if os.path.isfile(out):
             common.fail(f"--out={out} is a file; name the SavedModel base folder")
         check_writable_location(os.path.join(out, "x"), "--out")
-    model = load_trained(FLAGS.model, spec)
+    model = load_trained(model_path, spec)
     color = "y" if spec.channels == 1 else "rgb"
     train = None
     if FLAGS.quantize in ("int8", "int8_qat"):

@@ -32,7 +32,7 @@ def main(argv):
         common.fail(f"--config={FLAGS['config'].config_filename} is not a search config (no 'search' section)")
     from tfsr.search.run import run_search
 
-    run_search(cfg, os.path.abspath(FLAGS.workdir))
+    run_search(cfg, os.path.abspath(common.workdir(FLAGS.workdir)))
 
 
 def entry():

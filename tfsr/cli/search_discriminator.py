@@ -1,4 +1,4 @@
-"""tfsr-search-discriminator: TPSR's discriminator search for a fixed generator.
+r"""tfsr-search-discriminator: TPSR's discriminator search for a fixed generator.
 
     tfsr-search-discriminator --config=configs/tpsr_x4.py:search \
         --generator=runs/tpsr_psnr_x4/model.keras --workdir=runs/dsearch_x4
@@ -39,7 +39,7 @@ def main(argv):
     from tfsr.gan.search import format_discriminator_front, run_discriminator_search
     from tfsr.gan.setup import gan_inputs
 
-    workdir = os.path.abspath(common.require(cfg.workdir, "workdir"))
+    workdir = os.path.abspath(common.workdir(cfg.workdir))
     if not cfg.gan.lpips_weights:
         common.fail("--lpips_weights is required: trials are scored by validation LPIPS")
     inputs = gan_inputs(cfg, common.require(cfg.generator, "generator"), FLAGS.arch)

@@ -1,18 +1,25 @@
-"""tfsr-train: train an architecture (built-in name or spec file) with L1 loss.
+r"""tfsr-train: train an architecture (built-in name or spec file) with its config's recipe.
 
     tfsr-train --arch=fsrcnn --scale=2 --train_data=DIR[,DIR] --val_data=DIR \
         --steps=20000 --workdir=runs/fsrcnn_x2
 
-Running the same command again with the same --workdir resumes from the last
-checkpoint.  The trained model ends up at WORKDIR/model.keras.
+    tfsr-train --config=configs/tiny_x2.py:abpn --workdir=runs/abpn_x2
+
+The recipe (loss L1 or Charbonnier, learning-rate schedule, weight EMA,
+patch and batch size) comes from --config (tfsr/config.py by default;
+override a field with --config.train.ema=0.999).  Running the same command
+again with the same --workdir resumes from the last checkpoint, following a
+changed --steps.  The trained model (deployed form, EMA weights) ends up at
+WORKDIR/model.keras.
 """
 
 from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn) or an ArchSpec .json file.")
-flags.DEFINE_integer("scale", None, "Upscaling factor: 2, 3 or 4.")
+flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn, ecbsr, ecbsr_plain, sesr, abpn, abpn_m4c20)"
+                    " or an ArchSpec .json file.")
+flags.DEFINE_integer("scale", None, "Upscaling factor: 2, 3 or 4.", lower_bound=2)
 flags.DEFINE_string("train_data", None, "Training image folder(s), comma-separated (default: bundled samples).")
 flags.DEFINE_string("val_data", None, "Validation folder (HR/LR pairs or HR images; default: bundled samples).")
 flags.DEFINE_integer("steps", None, "Training steps (overrides config.train.steps).")
@@ -41,7 +48,7 @@ def main(argv):
     from tfsr.data.pipeline import PatchDataset
     from tfsr.train import Trainer, TrainingDiverged
 
-    workdir = common.require(cfg.workdir, "workdir")
+    workdir = common.workdir(cfg.workdir)
     if cfg.color not in ("y", "rgb"):
         common.fail(f"config.color must be 'y' or 'rgb', got {cfg.color!r}")
     if cfg.train.steps < 1 or cfg.train.checkpoint_every < 1 or cfg.train.batch_size < 1:

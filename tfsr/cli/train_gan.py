@@ -1,4 +1,4 @@
-"""tfsr-train-gan: perceptual + adversarial fine-tuning of a PSNR-trained generator.
+r"""tfsr-train-gan: perceptual + adversarial fine-tuning of a PSNR-trained generator.
 
     tfsr-train-gan --config=configs/tpsr_x4.py \
         --generator=runs/tpsr_psnr_x4/model.keras --discriminator=srgan \
@@ -32,7 +32,7 @@ def main(argv):
     from tfsr.gan.setup import gan_inputs
     from tfsr.train import TrainingDiverged
 
-    workdir = common.require(cfg.workdir, "workdir")
+    workdir = common.workdir(cfg.workdir)
     discriminator = resolve_discriminator(common.require(cfg.discriminator, "discriminator"))
     inputs = gan_inputs(cfg, common.require(cfg.generator, "generator"), FLAGS.arch)
     if inputs.lpips is None:

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from tfsr.data.images import list_images, load_image
+from tfsr.data.images import SkippedFiles, list_images, load_or_skip
 from tfsr.data.imresize import imresize
 from tfsr.errors import UserError
 
@@ -42,12 +42,22 @@ def _find_pairs(folder):
     return pairs
 
 
+class EvalSet(list):
+    """The `EvalPair`s of a folder, and the files skipped as unreadable."""
+
+    def __init__(self, pairs=(), skipped=None):
+        super().__init__(pairs)
+        self.skipped = skipped if skipped is not None else SkippedFiles()
+
+
 def load_eval_set(folder, scale, limit=None):
-    """Loads an evaluation folder as a list of `EvalPair`s (uint8 images).
+    """Loads an evaluation folder as an `EvalSet` (a list of `EvalPair`s of
+    uint8 images).  An unreadable file (or pair) is skipped with a warning
+    and listed in `.skipped`, as training and upscaling skip one.
 
     Raises:
-        UserError: the folder is missing or empty, or a pair does not match
-            the scale.
+        UserError: the folder is missing, holds no readable image, or a pair
+            does not match the scale.
     """
     scaled = os.path.join(folder, f"x{scale}")
     if os.path.isdir(scaled):
@@ -55,24 +65,35 @@ def load_eval_set(folder, scale, limit=None):
     files = list_images(folder)
     if not files:
         raise UserError(f"no images found in evaluation folder {folder}")
-    result = []
+    result = EvalSet()
     pairs = _find_pairs(folder)
     if pairs:
         for name, hr_path, lr_path in pairs[:limit]:
-            hr, lr = load_image(hr_path), load_image(lr_path)
+            hr = load_or_skip(hr_path, result.skipped)
+            lr = load_or_skip(lr_path, result.skipped) if hr is not None else None
+            if hr is None or lr is None:
+                continue
             if hr.shape[0] != lr.shape[0] * scale or hr.shape[1] != lr.shape[1] * scale:
                 raise UserError(
                     f"{lr_path} is {lr.shape[1]}x{lr.shape[0]} but its HR is {hr.shape[1]}x{hr.shape[0]}:"
                     f" not a x{scale} pair"
                 )
             result.append(EvalPair(name, lr, hr))
-        return result
+        return _checked(result, folder)
     for path in files[:limit]:
-        hr = load_image(path)
+        hr = load_or_skip(path, result.skipped)
+        if hr is None:
+            continue
         h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
         if h == 0 or w == 0:
             raise UserError(f"{path} is smaller than the scale factor {scale}")
         hr = hr[:h, :w]
         lr = imresize(hr, scale=1.0 / scale).numpy()
         result.append(EvalPair(os.path.splitext(os.path.basename(path))[0], lr, hr))
-    return result
+    return _checked(result, folder)
+
+
+def _checked(eval_set, folder):
+    if not eval_set:
+        raise UserError(f"no readable images in evaluation folder {folder} (all skipped; see the warnings above)")
+    return eval_set

@@ -1,20 +1,22 @@
 """Reading image files into uint8 arrays, tolerant of what real folders hold.
 
-Real folders contain grayscale, RGBA, palette and 16-bit files, files too
-small to crop and files that are not images at all.  `load_image` converts
-what it can; `load_folder` skips the rest with one warning line naming each
-file, and fails clearly only when nothing usable is left.
+Real folders contain grayscale, RGBA, palette and 16-bit files, phone
+photos stored sideways with an EXIF orientation, files too small to crop,
+decompression bombs and files that are not images at all.  `load_image`
+converts what it can (upright, as viewers show it); `load_folder` and
+`read_images` skip the rest with one warning line naming each file, and
+fail clearly only when nothing usable is left.
 """
 
 import logging
 import os
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tfsr.errors import UserError
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 log = logging.getLogger("tfsr")
 
 
@@ -43,18 +45,20 @@ def load_image(path, mode="keep"):
         path: the file.
         mode: "rgb" -> `(H, W, 3)`; "keep" -> `(H, W)` for single-channel
             files, `(H, W, 3)` otherwise.  Alpha is dropped, palettes are
-            expanded and 16-bit values are scaled to 8 bits.
+            expanded and 16-bit values are scaled to 8 bits.  An EXIF
+            orientation is applied; a GIF gives its first frame.
 
     Raises:
-        UserError: the file is missing or not a readable image (named).
+        UserError: the file is missing, not a readable image, or larger
+            than Pillow's decompression-bomb limit (named).
     """
     try:
         with Image.open(path) as img:
             img.load()
-            array = _to_uint8(img)
+            array = _to_uint8(ImageOps.exif_transpose(img))
     except FileNotFoundError:
         raise UserError(f"image file not found: {path}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
         raise UserError(f"cannot read image {path}: {e}") from None
     if mode == "rgb" and array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
@@ -96,10 +100,8 @@ def load_folder(folders, min_size=1):
         if not files:
             raise UserError(f"no image files (png/jpg/bmp/tif) found in {folder}")
         for path in files:
-            try:
-                image = load_image(path, mode="rgb")
-            except UserError as e:
-                warn(f"skipping {e}")
+            image = load_or_skip(path, SkippedFiles(), mode="rgb")
+            if image is None:
                 continue
             if min(image.shape[:2]) < min_size:
                 warn(f"skipping {path}: {image.shape[1]}x{image.shape[0]} is smaller than the {min_size}px crop")
@@ -109,6 +111,26 @@ def load_folder(folders, min_size=1):
     if not images:
         raise UserError(f"no usable images in {', '.join(folders)} (all were skipped; see warnings above)")
     return images, paths
+
+
+class SkippedFiles(list):
+    """The files a folder read skipped, for the "N skipped" line at the end."""
+
+    def summary(self):
+        if not self:
+            return ""
+        return f"{len(self)} unreadable file{'s' if len(self) != 1 else ''} skipped (see the warnings above)"
+
+
+def load_or_skip(path, skipped, mode="keep"):
+    """`load_image(path, mode)`, or None when the file cannot be read: then
+    one warning line names it and `path` is appended to `skipped`."""
+    try:
+        return load_image(path, mode)
+    except UserError as e:
+        warn(f"skipping {e}")
+        skipped.append(path)
+        return None
 
 
 def save_image(path, image):

@@ -65,6 +65,10 @@ class PatchDataset:
         hr = tf.image.stateless_random_crop(image, (self.hr_size, self.hr_size, 3), seed=seeds[0])
         lr = imresize(hr, scale=1.0 / self.scale)
         lr.set_shape((self.patch_size, self.patch_size, 3))
+        # Float before the flips and rotations: oneDNN has no uint8 transpose
+        # on CPUs without AVX-512 and logs an error line when it meets one.
+        lr = tf.cast(lr, tf.float32) / 255.0
+        hr = tf.cast(hr, tf.float32) / 255.0
         if self.augment:
             # The same flip and rotation for both, drawn once per patch.
             flip = tf.random.stateless_uniform((), seed=seeds[1]) < 0.5
@@ -75,8 +79,6 @@ class PatchDataset:
                 return tf.image.rot90(x, turns)
 
             lr, hr = augment(lr), augment(hr)
-        lr = tf.cast(lr, tf.float32) / 255.0
-        hr = tf.cast(hr, tf.float32) / 255.0
         if self.color == "y":
             lr, hr = rgb_to_y(lr), rgb_to_y(hr)
         return lr, hr

@@ -28,15 +28,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+from measure import int8_latency_ms, measure, print_table  # noqa: E402  (bench/measure.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETS = ("Set5", "Set14")
-LR_SIZE = (360, 640)  # height, width: the 640x360 of the published tables
 
 # Hand-made rows: (row name, --arch built-in).
 REFERENCES = [
@@ -84,59 +82,6 @@ def train(out, key, arch, extra=()):
     return model
 
 
-def measure(model_path, row, calibration, eval_sets):
-    """Float and int8 quality, cost and int8 latency of one trained model."""
-    from tfsr.arch import count
-    from tfsr.evaluation import evaluate
-    from tfsr.export.exporter import export
-    from tfsr.inference import KerasUpscaler, TFLiteUpscaler
-    from tfsr.runs import load_trained, spec_for_model
-
-    spec = spec_for_model(model_path)
-    model = load_trained(model_path, spec)
-    int8 = os.path.join(os.path.dirname(model_path), "model_int8.tflite")
-    if not os.path.exists(int8):
-        export(model, spec, "tflite", int8, quantize="int8", train_data=calibration, log=lambda m: None)
-    cost = count(spec, LR_SIZE)
-    result = {"row": row, "spec": spec.to_dict(), "params": cost.params, "mult_adds": cost.mult_adds}
-    for form, upscaler in (("float", KerasUpscaler(model, scale=2)), ("int8", TFLiteUpscaler(int8, num_threads=1))):
-        for set_name, pairs in eval_sets.items():
-            mean = evaluate(upscaler, pairs, 2)["mean"]
-            result[f"{form}_{set_name}"] = [mean["psnr"], mean["ssim"]]
-    result["int8_file"] = int8
-    result["int8_ms_1thread"] = int8_latency_ms(int8)
-    return result
-
-
-def int8_latency_ms(path, runs=15):
-    """Median latency of one 640x360 LR input, 1 thread (ai-edge-litert, XNNPACK)."""
-    from tfsr.inference import TFLiteUpscaler
-
-    x = np.random.default_rng(0).random((1, *LR_SIZE, 1)).astype(np.float32)
-    runner = TFLiteUpscaler(path, num_threads=1)
-    for _ in range(3):
-        runner._run(x)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        runner._run(x)
-        times.append(time.perf_counter() - t)
-    return 1e3 * float(np.median(times))
-
-
-def print_table(title, rows):
-    print(f"\n{title}")
-    head = f"{'model':<28}{'params':>8}{'GMACs':>7}"
-    head += "".join(f"{f'{s} float':>17}{f'{s} int8':>10}" for s in SETS) + f"{'int8 ms':>9}"
-    print(head)
-    for r in rows:
-        line = f"{r['row']:<28}{r['params']:>8,}{r['mult_adds'] / 1e9:>7.2f}"
-        for s in SETS:
-            (fp, fs), (ip, _) = r[f"float_{s}"], r[f"int8_{s}"]
-            line += f"{fp:>10.2f}/{fs:.4f}{ip:>10.2f}"
-        print(line + f"{r['int8_ms_1thread']:>9.1f}")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/tiny_x2")
@@ -176,7 +121,7 @@ def main():
         if key in results:
             continue
         print(f"== {row}: train, export, measure", flush=True)
-        results[key] = measure(train(out, key, arch, extra), row, calibration, eval_sets)
+        results[key] = measure(train(out, key, arch, extra), row, calibration, eval_sets, 2)
         with open(results_path + ".tmp", "w") as f:
             json.dump(results, f, indent=1)
         os.replace(results_path + ".tmp", results_path)

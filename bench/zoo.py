@@ -1,0 +1,127 @@
+"""Trains, measures and installs the pretrained zoo (tfsr/pretrained/).
+
+    python bench/zoo.py [--out=runs/zoo] [--entries=x2,x3,x4] [--install]
+
+For each entry, resumable (re-run the same command after a kill; a stage is
+skipped when its output exists):
+
+1. `tfsr-train --config=configs/zoo.py:ENTRY --workdir=OUT/ENTRY` (the
+   budget is fixed in configs/zoo.py: 30,000 steps of batch 16 on the 614
+   images of ../shared/data/train);
+2. full-integer int8 TFLite export (200 calibration patches of T91+BSD200);
+3. Set5 / Set14 PSNR/SSIM (Y, `scale`-pixel border, MATLAB-bicubic LR) of
+   the float model and the int8 file, params and mult-adds for a 640x360 LR
+   input, and the int8 file's median 1-thread latency (ai-edge-litert).
+
+`--install` then copies each entry's spec.json, model.keras and
+model_int8.tflite into tfsr/pretrained/ENTRY/ and writes
+tfsr/pretrained/zoo.json with the figures, the budget and the machine.
+Prints the table the README's zoo section shows.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from measure import measure, print_table  # bench/measure.py
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETS = ("Set5", "Set14")
+SCALES = {"x2": 2, "x3": 3, "x4": 4}
+CALIBRATION = "../shared/data/train/T91,../shared/data/train/BSD200"
+BUDGET = ("30,000 steps x batch 16, 32px LR patches, Adam 1e-3 cosine to 1e-5, EMA 0.999, Charbonnier, "
+          "614 images (T91, BSD200, BSDS500test, CQ100, Unsplash30)")  # fmt: skip
+
+
+def train(out, entry):
+    workdir = os.path.join(out, entry)
+    model = os.path.join(workdir, "model.keras")
+    if not os.path.exists(model):
+        cmd = [sys.executable, "tools/train.py", f"--config=configs/zoo.py:{entry}", f"--workdir={workdir}"]
+        print(f"  $ {' '.join(cmd[1:])}", flush=True)
+        subprocess.run(cmd, check=True, cwd=ROOT)
+    return model
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def install(out, results, entries):
+    """Copies the entries into the package and writes zoo.json."""
+    from tfsr import pretrained
+
+    for entry in entries:
+        target = os.path.join(pretrained.ZOO_DIR, entry)
+        os.makedirs(target, exist_ok=True)
+        for name in ("spec.json", *pretrained.FILES.values()):
+            shutil.copyfile(os.path.join(out, entry, name), os.path.join(target, name))
+    installed = {e: {k: v for k, v in results[e].items() if k != "int8_file"} for e in pretrained.entries()
+                 if e in results}  # fmt: skip
+    manifest = {
+        "budget": BUDGET,
+        "measured_on": f"{cpu_name()}, {os.cpu_count()} cores; int8 latency: 1 thread, 640x360 LR input",
+        "entries": installed,
+    }
+    with open(os.path.join(pretrained.ZOO_DIR, "zoo.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print(f"installed {', '.join(entries)} into {pretrained.ZOO_DIR}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/zoo")
+    parser.add_argument("--entries", default="x2,x3,x4")
+    parser.add_argument("--install", action="store_true", help="copy the results into tfsr/pretrained/")
+    args = parser.parse_args()
+    entries = args.entries.split(",")
+    unknown = [e for e in entries if e not in SCALES]
+    if unknown:
+        parser.error(f"--entries: unknown {', '.join(unknown)} (known: {', '.join(SCALES)})")
+    os.chdir(ROOT)  # the configs name the data relative to the checkout
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    results_path = os.path.join(out, "results.json")
+    results = {}
+    if os.path.exists(results_path):
+        with open(results_path) as f:
+            results = json.load(f)
+
+    from tfsr.data.evalsets import load_eval_set
+    from tfsr.data.pipeline import PatchDataset
+
+    for entry in entries:
+        if entry in results:
+            continue
+        scale = SCALES[entry]
+        print(f"== zoo:{entry}: train, export, measure", flush=True)
+        model = train(out, entry)
+        eval_sets = {s: load_eval_set(f"../shared/data/val/{s}/x{scale}", scale) for s in SETS}
+        calibration = PatchDataset(CALIBRATION, scale, 24, 16, seed=0)
+        results[entry] = measure(model, f"zoo:{entry}", calibration, eval_sets, scale)
+        with open(results_path + ".tmp", "w") as f:
+            json.dump(results, f, indent=1)
+        os.replace(results_path + ".tmp", results_path)
+
+    print_table(f"{BUDGET}; PSNR/SSIM Y, scale-pixel border; cost and int8 latency at 640x360 LR, 1 thread",
+                [results[e] for e in entries])  # fmt: skip
+    if args.install:
+        install(out, results, entries)
+    print(f"\nwritten: {results_path}")
+
+
+if __name__ == "__main__":
+    main()

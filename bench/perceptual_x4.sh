@@ -11,6 +11,8 @@
 # continues where it stopped; a stage whose output exists is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# configs/tpsr_x4.py reads $TFSR_DATA; on this project's machines that is ../shared/data.
+export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
 RUNS=${1:-runs}
 PY=${PYTHON:-.venv/bin/python}
 LPIPS=${LPIPS_WEIGHTS:-../shared/weights/lpips_alex_v0.1.npz}

@@ -34,6 +34,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from measure import int8_latency_ms, measure, print_table  # noqa: E402  (bench/measure.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The configs read $TFSR_DATA; on this project's machines that is ../shared/data.
+os.environ.setdefault("TFSR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 SETS = ("Set5", "Set14")
 
 # Hand-made rows: (row name, --arch built-in).

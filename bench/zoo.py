@@ -32,6 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from measure import measure, print_table  # bench/measure.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The configs read $TFSR_DATA; on this project's machines that is ../shared/data.
+os.environ.setdefault("TFSR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 SETS = ("Set5", "Set14")
 SCALES = {"x2": 2, "x3": 3, "x4": 4}
 CALIBRATION = "../shared/data/train/T91,../shared/data/train/BSD200"

@@ -7,13 +7,13 @@
 The budget, the same for every row: 10,000 steps of batch 16, 32x32 LR
 patches (64x64 HR), Adam 1e-3 with cosine decay to 1e-5, an exponential
 moving average of the weights (0.999), Charbonnier loss, on all 614
-training images in ../shared/data/train (T91, BSD200, BSDS500test, CQ100,
+training images in $TFSR_DATA/train (T91, BSD200, BSDS500test, CQ100,
 Unsplash30; no benchmark image).  Validation on Set5 only monitors the run.
 """
 
 from tfsr.config import get_config as base_config
 
-DATA = "../shared/data"
+DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
 TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")
 
 

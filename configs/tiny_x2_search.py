@@ -12,7 +12,7 @@ configs/tiny_x2.py's full budget.
 
 from tfsr.config import search_config
 
-DATA = "../shared/data"
+DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
 TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")  # as configs/tiny_x2.py
 
 

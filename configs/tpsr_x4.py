@@ -15,7 +15,7 @@ discriminator:
 
 from tfsr.config import get_config as base_config
 
-DATA = "../shared/data"
+DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
 
 
 def get_config(stage="gan"):

@@ -110,6 +110,12 @@ MISTAKES = [
     ("cost", ["--arch=fsrcnn", "--scale=5"], "scale"),
     ("cost", ["--arch=fsrcnn", "--scale=0"], "--scale"),
     ("search", ["--workdir={f}/afile/search"], "is a file"),
+    ("data", ["--get=nosuch"], "unknown set nosuch"),
+    ("data", ["--get=T91", "--data_root={f}/droot"], "--from"),
+    ("data", ["--get=Set5,Set14", "--from={f}/mixed"], "one set"),
+    ("data", ["--get=Set5", "--from={f}/nothing", "--data_root={f}/droot"], "nothing"),
+    ("train", ["--arch=espcn", "--train_data=$TFSR_DATA/train/T91", "--data_root={f}/droot", "--workdir={f}/run"],
+     "tfsr-data get T91"),
 ]
 TOOLS = sorted({tool for tool, _, _ in MISTAKES})
 
@@ -188,13 +194,13 @@ def test_exif_orientation_is_applied(tmp_path):
     assert np.abs(upright - np.rot90(ramp, k=-1)).mean() < 3
 
 
-@pytest.mark.parametrize("tool", ["upscale", "evaluate", "train", "export", "cost", "search"])
+@pytest.mark.parametrize("tool", ["upscale", "evaluate", "train", "export", "cost", "search", "data"])
 def test_help_prints_the_tools_own_flags_and_exits_0(tool):
     result = run_cases(tool, [["--help"]])[0]
     assert result["code"] == 0, result["stderr"]
     text = result["stdout"]
     assert text.startswith(f"tfsr-{tool}") and "flags:" in text and "--helpfull" in text
     own = {"upscale": "--input", "evaluate": "--json_out", "train": "--arch", "export": "--quantize",
-           "cost": "--lr_size", "search": "--workdir"}[tool]  # fmt: skip
+           "cost": "--lr_size", "search": "--workdir", "data": "--get"}[tool]  # fmt: skip
     assert own in text
     assert "--tt_check_filter" not in text  # absl's own flags stay in --helpfull

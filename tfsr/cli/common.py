@@ -41,6 +41,8 @@ if os.environ.get("TFSR_VERBOSE_TF") != "1":
 from tfsr.errors import UserError  # noqa: E402
 
 FLAGS = flags.FLAGS
+flags.DEFINE_string("data_root", None, "Folder that $TFSR_DATA/... paths (in configs and flags) resolve under"
+                    " (default: the TFSR_DATA environment variable, else ~/tfsr_data).")
 
 
 def fail(message):
@@ -115,10 +117,16 @@ def run(main):
             fail(f"unexpected arguments: {' '.join(argv[1:])}")
         logging.basicConfig(format="%(levelname)s: %(message)s")
         _quiet_absl()
+        from tfsr.data import root as data_root
+
+        data_root.set_root(FLAGS.data_root)
         try:
             main(argv)
         except UserError as e:
             fail(str(e))
+        except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except KeyboardInterrupt:
             print("interrupted; run the same command again to resume from the last checkpoint.", file=sys.stderr)
             sys.exit(130)

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from tfsr.data import root as data_root
 from tfsr.data.images import SkippedFiles, list_images, load_or_skip
 from tfsr.data.imresize import imresize
 from tfsr.errors import UserError
@@ -59,6 +60,7 @@ def load_eval_set(folder, scale, limit=None):
         UserError: the folder is missing, holds no readable image, or a pair
             does not match the scale.
     """
+    folder = data_root.expand(folder)
     scaled = os.path.join(folder, f"x{scale}")
     if os.path.isdir(scaled):
         folder = scaled

@@ -4,7 +4,7 @@ Real folders contain grayscale, RGBA, palette and 16-bit files, phone
 photos stored sideways with an EXIF orientation, files too small to crop,
 decompression bombs and files that are not images at all.  `load_image`
 converts what it can (upright, as viewers show it); `load_folder` and
-`read_images` skip the rest with one warning line naming each file, and
+`load_or_skip` skip the rest with one warning line naming each file, and
 fail clearly only when nothing usable is left.
 """
 
@@ -14,6 +14,7 @@ import os
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from tfsr.data import root as data_root
 from tfsr.errors import UserError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -26,9 +27,10 @@ def warn(message):
 
 
 def list_images(folder):
-    """All image files below `folder` (recursively), sorted."""
+    """All image files below `folder` (recursively, `$TFSR_DATA` expanded), sorted."""
+    folder = data_root.expand(folder)
     if not os.path.isdir(folder):
-        raise UserError(f"image folder not found: {folder}")
+        raise UserError(f"image folder not found: {folder}{data_root.missing_hint(folder)}")
     found = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
@@ -95,7 +97,7 @@ def load_folder(folders, min_size=1):
     if isinstance(folders, str):
         folders = [f for f in folders.split(",") if f]
     images, paths = [], []
-    for folder in folders:
+    for folder in map(data_root.expand, folders):
         files = list_images(folder)
         if not files:
             raise UserError(f"no image files (png/jpg/bmp/tif) found in {folder}")

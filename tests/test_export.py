@@ -213,6 +213,16 @@ try:
     model.signatures["serving_default"](images=tf.constant(images[0]))
 except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
     out["bad_rank"] = str(e)
+# Bounded: more LR pixels than --max_pixels is refused before the network runs.
+try:
+    model.signatures["serving_default"](images=tf.zeros([2, 40, 60, 3], tf.uint8))
+except tf.errors.InvalidArgumentError as e:
+    out["too_large"] = e.message
+try:
+    model.signatures["serving_default"](images=tf.zeros([1, 0, 8, 3], tf.uint8))
+except tf.errors.InvalidArgumentError as e:
+    out["no_pixels"] = e.message
+out["empty_batch"] = list(model.signatures["serving_default"](images=tf.zeros([0, 20, 24, 3], tf.uint8))["images"].shape)
 # Still serving after the bad requests.
 out["after"] = list(model.signatures["serving_default"](images=tf.constant(images))["images"].shape)
 print(json.dumps(out))
@@ -222,7 +232,7 @@ print(json.dumps(out))
 def test_savedmodel_serves_both_signatures_in_a_fresh_process(trained, tmp_path, val_pairs):
     base = tmp_path / "serving"
     result = run_tool("export", f"--model={trained}", "--format=savedmodel", f"--out={base}", "--model_name=sr",
-                      "--version=3")  # fmt: skip
+                      "--version=3", "--max_pixels=2000")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     version = base / "sr" / "3"
     assert (version / "saved_model.pb").exists()
@@ -250,8 +260,18 @@ def test_savedmodel_serves_both_signatures_in_a_fresh_process(trained, tmp_path,
     assert out["default_shape"] == [1, 40, 48, 3] and out["after"] == [1, 40, 48, 3]
     png = np.asarray(Image.open(io.BytesIO(base64.b64decode(out["png"][0]))))
     assert png.shape == (40, 48, 3)
-    expected = load_upscaler(str(base / "sr")).super_resolve(lr).image
+    # The --out folder itself works as --model; its tiles respect max_pixels.
+    upscaler = load_upscaler(str(base))
+    assert (upscaler.tile + 2 * upscaler.overlap) ** 2 <= 2000
+    whole = val_pairs[0].lr  # more LR pixels than one request may hold
+    assert whole.shape[0] * whole.shape[1] > 2000
+    tiled = upscaler.super_resolve(whole).image
+    assert tiled.shape == (2 * whole.shape[0], 2 * whole.shape[1], 3)
+    expected = upscaler.super_resolve(lr).image
     assert np.abs(png.astype(int) - expected.astype(int)).max() <= 1
+    assert "request too large" in out["too_large"] and "max_pixels" in out["too_large"]
+    assert "at least 1x1" in out["no_pixels"]
+    assert out["empty_batch"] == [0, 40, 48, 3]
     assert out["bad_bytes"] == "Unknown image file format"
     assert "uint8" in out["bad_dtype"], out["bad_dtype"]  # refused by the signature, with the reason
     assert "Shape of tensor images [20,24,3] is not compatible with expected shape [?,?,?,3]" in out["bad_rank"]

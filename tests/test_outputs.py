@@ -5,7 +5,6 @@ without --overwrite; bad output paths are one line and exit 2."""
 import os
 import shutil
 
-import numpy as np
 import pytest
 from PIL import Image
 

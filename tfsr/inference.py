@@ -183,8 +183,10 @@ class SavedModelUpscaler(Upscaler):
     """A tfsr SavedModel (`tfsr-export --format=savedmodel`), through `serving_default`.
 
     The SavedModel does the whole pipeline itself (colour, chroma, uint8),
-    so only tiling is done here.  `path` is the version folder, or the
-    model folder holding numbered versions (the newest is used).
+    so only tiling is done here (tiles never larger than the model's
+    `max_pixels` request bound).  `path` is the version folder, the model
+    folder holding numbered versions (the newest is used), or the base
+    folder `tfsr-export --out` names when it holds one model.
     """
 
     channels = 3
@@ -200,6 +202,11 @@ class SavedModelUpscaler(Upscaler):
         except (OSError, KeyError, ValueError) as e:
             raise UserError(f"cannot load SavedModel {path}: {str(e).splitlines()[0]}") from None
         self.scale = int(self.module.scale.numpy())
+        if hasattr(self.module, "max_pixels"):
+            # Tiles small enough for the model's request bound (context included).
+            side = int(self.module.max_pixels.numpy() ** 0.5) - 2 * self.overlap
+            if self.tile == 0 or self.tile > side:
+                self.tile = max(side, 16)
 
     def _sr_region(self, lr, gray):
         rgb = lr if not gray else np.repeat(lr[..., None], 3, axis=2)
@@ -213,6 +220,13 @@ class SavedModelUpscaler(Upscaler):
 def _newest_version(path):
     if os.path.exists(os.path.join(path, "saved_model.pb")):
         return path
+    if os.path.isdir(path):
+        models = [d for d in os.listdir(path) if not d.isdigit() and os.path.isdir(os.path.join(path, d))]
+        if models and not any(d.isdigit() for d in os.listdir(path)):
+            if len(models) > 1:
+                raise UserError(f"--model: {path} holds several SavedModels ({', '.join(sorted(models))}); "
+                                f"name one, e.g. {os.path.join(path, sorted(models)[0])}")  # fmt: skip
+            path = os.path.join(path, models[0])  # --out=serving holds serving/<model name>/<version>
     versions = (
         [d for d in os.listdir(path) if d.isdigit() and os.path.isdir(os.path.join(path, d))]
         if os.path.isdir(path)

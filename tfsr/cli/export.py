@@ -26,6 +26,9 @@ flags.DEFINE_enum("io_type", "float32", ["float32", "uint8", "int8"], "Input/out
 flags.DEFINE_string("out", None, "FILE.tflite, or the SavedModel base folder (DIR/<model_name>/<version>/).")
 flags.DEFINE_string("model_name", None, "SavedModel name (default: the spec's name).")
 flags.DEFINE_integer("version", 1, "SavedModel version number.")
+flags.DEFINE_integer("max_pixels", 1 << 21, "SavedModel: the largest request served, in LR pixels (batch x H x W);"
+                     " larger ones are refused with a clear error instead of exhausting the server's memory.",
+                     lower_bound=1)
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file or SavedModel version (never --model).")
 flags.DEFINE_string("train_data", None, "Images for int8 calibration and QAT, comma-separated (default: bundled).")
 flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR (default: bundled).")
@@ -82,6 +85,7 @@ def main(argv):
         qat_learning_rate=FLAGS.qat_learning_rate,
         model_name=FLAGS.model_name,
         version=FLAGS.version,
+        max_pixels=FLAGS.max_pixels,
         log=lambda message: print(message, flush=True),
     )
     print("\n".join(report.lines()))

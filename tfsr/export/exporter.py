@@ -52,6 +52,7 @@ def export(
     qat_learning_rate=1e-4,
     model_name=None,
     version=1,
+    max_pixels=None,
     log=print,
 ):
     """Exports `model` (a Keras 3 generator of `spec`); returns an `ExportReport`.
@@ -61,6 +62,7 @@ def export(
             `out/model_name/version`).
         train_data: `PatchDataset` for int8 calibration and QAT.
         val_pairs: `EvalPair`s for the before/after PSNR.
+        max_pixels: the SavedModel's request bound in LR pixels (None: its default).
     """
     from tfsr.evaluation import evaluate
     from tfsr.inference import KerasUpscaler, load_upscaler
@@ -96,7 +98,9 @@ def export(
 
         if quantize != "none":
             raise UserError(f"--quantize={quantize} applies to --format=tflite only")
-        path = export_savedmodel(model, spec, out, model_name or spec.name, version)
+        from tfsr.export.savedmodel import DEFAULT_MAX_PIXELS
+
+        path = export_savedmodel(model, spec, out, model_name or spec.name, version, max_pixels or DEFAULT_MAX_PIXELS)
     else:
         raise UserError(f"--format must be tflite or savedmodel, got {fmt!r}")
 

@@ -22,7 +22,7 @@ from tfsr.data.evalsets import load_eval_set  # noqa: E402
 from tfsr.evaluation import evaluate  # noqa: E402
 from tfsr.inference import BicubicUpscaler, load_upscaler  # noqa: E402
 from tfsr.perceptual import LPIPS  # noqa: E402
-from tfsr.visualize import busiest_crop, comparison_grid, comparison_strip  # noqa: E402
+from tfsr.visualize import before_after_row, comparison_grid  # noqa: E402
 
 
 def main():
@@ -61,9 +61,8 @@ def main():
 
     strips = []
     for pair in pairs_for_crops[: args.crops]:
-        crop = busiest_crop(pair.hr, 80)
-        panels = [(n, u.super_resolve(pair.lr).image) for n, u in upscalers.items()] + [("HR", pair.hr)]
-        strips.append(comparison_strip(panels, crop=crop, zoom=3))
+        outputs = [(n, u.super_resolve(pair.lr).image) for n, u in upscalers.items()]
+        strips.append(before_after_row(pair.name, outputs, pair.hr, crop_size=80))
     comparison_grid(strips).save(os.path.join(args.out, "crops.png"))
     print(f"written: {args.out}/results.json, {args.out}/crops.png")
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import needs_shared_data, shared
-from tfsr import metrics
+from tfsr import metrics, samples
 from tfsr.data.evalsets import load_eval_set
 from tfsr.evaluation import evaluate
 from tfsr.inference import BicubicUpscaler
@@ -66,3 +66,18 @@ def test_ssim_properties(rng):
 def test_size_mismatch_is_an_error():
     with pytest.raises(ValueError):
         metrics.psnr(np.zeros((4, 4)), np.zeros((4, 5)))
+
+
+def test_before_after_row_labels_each_crop_with_its_psnr(rng):
+    from tfsr import visualize
+
+    hr = load_eval_set(samples.VAL_DIR, 2)[0].hr
+    noisy = np.clip(hr + rng.normal(0, 8, hr.shape), 0, 255).astype(np.uint8)
+    crop = visualize.busiest_crop(hr, 32)
+    t, l, h, w = crop
+    assert visualize.crop_psnr(noisy, hr, crop) == pytest.approx(metrics.psnr(noisy[t : t + h, l : l + w], hr[t : t + h, l : l + w]))
+    # The crop's PSNR differs from the whole image's: the label is the crop's own.
+    assert abs(visualize.crop_psnr(noisy, hr, crop) - metrics.psnr(noisy, hr)) > 1e-3
+    row = visualize.before_after_row("baby", [("noisy", noisy), ("same", hr)], hr, crop_size=32, zoom=2)
+    # Title line + label line above three 64-pixel tiles (noisy, same, HR) with 4-pixel gaps.
+    assert row.size == (3 * 64 + 2 * 4, 18 + 18 + 64)

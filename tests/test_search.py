@@ -11,7 +11,11 @@ import time
 import pytest
 
 from conftest import ROOT, run_tool
+from tfsr import samples
 from tfsr.config import demo_search_config
+from tfsr.data.evalsets import load_eval_set
+from tfsr.evaluation import evaluate
+from tfsr.inference import BicubicUpscaler
 from tfsr.search.run import make_tuner
 
 TINY = [
@@ -105,6 +109,9 @@ def test_search_cli_writes_front_and_resumes_after_sigkill(tmp_path):
     assert retrained | done_before_kill == set(trials)
     report = json.loads((workdir / "pareto.json").read_text())
     assert report["trials"] == 6 and report["front"]
+    # The bicubic level drawn on pareto.png: the bundled validation images' bicubic PSNR.
+    val = load_eval_set(samples.VAL_DIR, 2)
+    assert report["bicubic_psnr"] == pytest.approx(evaluate(BicubicUpscaler(2), val, 2)["mean"]["psnr"], abs=1e-6)
     for row in report["front"]:
         assert set(row) == {"trial_id", "spec", "psnr", "params", "mult_adds"}
     assert (workdir / "pareto.png").stat().st_size > 10_000

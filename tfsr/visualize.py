@@ -11,13 +11,14 @@ def _rgb(image):
     return image
 
 
-def comparison_strip(panels, crop=None, zoom=2, label_height=18):
+def comparison_strip(panels, crop=None, zoom=2, label_height=18, title=None):
     """One row of labelled, equally cropped images.
 
     Args:
         panels: list of `(label, uint8 image)`, all the same size.
         crop: `(top, left, height, width)` applied to each image (None: all).
         zoom: nearest-neighbour enlargement so pixels are visible.
+        title: a line above the row (e.g. the image's name).
 
     Returns:
         A PIL image.
@@ -39,7 +40,29 @@ def comparison_strip(panels, crop=None, zoom=2, label_height=18):
     for tile in tiles:
         strip.paste(tile, (x, 0))
         x += tile.width + gap
+    if title:
+        titled = Image.new("RGB", (strip.width, strip.height + label_height), "white")
+        titled.paste(strip, (0, label_height))
+        ImageDraw.Draw(titled).text((4, 3), title, fill="black")
+        return titled
     return strip
+
+
+def crop_psnr(image, hr, crop):
+    """Y-channel PSNR (dB) of `image` against `hr` inside `crop` = (top, left, height, width)."""
+    from tfsr.metrics import psnr
+
+    t, l, h, w = crop
+    return psnr(image[t : t + h, l : l + w], hr[t : t + h, l : l + w])
+
+
+def before_after_row(name, outputs, hr, crop_size=96, zoom=3):
+    """A titled strip for one image: the busiest `crop_size` crop of every
+    `(label, uint8 image)` in `outputs`, each labelled with its PSNR on that
+    crop, then the HR crop.  What the eye compares, with the number beside it."""
+    crop = busiest_crop(hr, crop_size)
+    panels = [(f"{label} {crop_psnr(image, hr, crop):.2f} dB", image) for label, image in outputs] + [("HR", hr)]
+    return comparison_strip(panels, crop=crop, zoom=zoom, title=f"{name}: crop at ({crop[1]}, {crop[0]}), Y-PSNR")
 
 
 def comparison_grid(rows):

@@ -34,7 +34,7 @@ def main(argv):
     from tfsr.evaluation import evaluate, format_table
     from tfsr.inference import BicubicUpscaler, KerasUpscaler
     from tfsr.train import Trainer
-    from tfsr.visualize import busiest_crop, comparison_grid, comparison_strip
+    from tfsr.visualize import before_after_row, comparison_grid
 
     workdir = os.path.abspath(common.workdir(FLAGS.workdir))
     print(f"== 1/5 searching ({cfg.search.max_trials} trials, {cfg.proxy.steps} proxy steps each)", flush=True)
@@ -63,10 +63,8 @@ def main(argv):
     print("\n== 4/5 writing before/after crops", flush=True)
     strips = []
     for pair in val:
-        crop = busiest_crop(pair.hr, 96)
-        panels = [("bicubic", bicubic.super_resolve(pair.lr).image), (spec.name, ours.super_resolve(pair.lr).image),
-                  ("HR", pair.hr)]  # fmt: skip
-        strips.append(comparison_strip(panels, crop=crop, zoom=3))
+        outputs = [("bicubic", bicubic.super_resolve(pair.lr).image), (spec.name, ours.super_resolve(pair.lr).image)]
+        strips.append(before_after_row(pair.name, outputs, pair.hr, crop_size=96))
     figure = os.path.join(workdir, "before_after.png")
     comparison_grid(strips).save(figure)
     print("\n== 5/5 exporting a full-integer TFLite model (int8, calibrated on training patches)", flush=True)

@@ -32,13 +32,16 @@ def front_rows(oracle):
     return rows
 
 
-def write_report(oracle, workdir, top_k=3):
-    """Writes pareto.json, pareto.png and the top-k specs; returns the rows."""
+def write_report(oracle, workdir, top_k=3, bicubic_psnr=None):
+    """Writes pareto.json, pareto.png and the top-k specs; returns the rows.
+    `bicubic_psnr`: bicubic upscaling's PSNR on the validation set, the
+    level every trial should clear (drawn and recorded when given)."""
     completed = oracle.completed()
     rows = front_rows(oracle)
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "pareto.json"), "w") as f:
-        json.dump({"trials": len(completed), "lr_size": list(oracle.lr_size), "front": rows}, f, indent=1)
+        json.dump({"trials": len(completed), "lr_size": list(oracle.lr_size), "bicubic_psnr": bicubic_psnr,
+                   "front": rows}, f, indent=1)  # fmt: skip
     top_dir = os.path.join(workdir, "top")
     os.makedirs(top_dir, exist_ok=True)
     for old in os.listdir(top_dir):
@@ -46,11 +49,11 @@ def write_report(oracle, workdir, top_k=3):
     for rank, row in enumerate(sorted(rows, key=lambda r: -r["psnr"])[:top_k], 1):
         with open(os.path.join(top_dir, f"{rank}_trial_{row['trial_id']}.json"), "w") as f:
             json.dump(row["spec"], f, indent=2)
-    plot_front(oracle, completed, rows, os.path.join(workdir, "pareto.png"))
+    plot_front(oracle, completed, rows, os.path.join(workdir, "pareto.png"), bicubic_psnr)
     return rows
 
 
-def plot_front(oracle, completed, rows, path):
+def plot_front(oracle, completed, rows, path, bicubic_psnr=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,6 +75,8 @@ def plot_front(oracle, completed, rows, path):
         ax.axvline(oracle.max_mult_adds / 1e9, ls="--", c="tab:blue", lw=1, label="max mult-adds")
     if oracle.min_psnr:
         ax.axhline(oracle.min_psnr, ls=":", c="tab:green", lw=1, label="min PSNR")
+    if bicubic_psnr is not None:
+        ax.axhline(bicubic_psnr, ls="-.", c="0.35", lw=1, label=f"bicubic ({bicubic_psnr:.2f} dB)")
     h, w = oracle.lr_size
     ax.set_xlabel(f"mult-adds (G) for a {w}x{h} LR input")
     ax.set_ylabel("validation PSNR (dB, proxy training)")

@@ -106,6 +106,8 @@ def run_search(cfg, workdir):
     """Runs (or resumes) the search; returns the front rows, or None on a worker."""
     from keras_tuner.src.distribute import utils as dist_utils
 
+    from tfsr.evaluation import evaluate
+    from tfsr.inference import BicubicUpscaler
     from tfsr.search.report import format_front, write_report
 
     tuner = make_tuner(cfg, workdir)
@@ -116,7 +118,8 @@ def run_search(cfg, workdir):
     if dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle():
         print(f"worker {role}: no trials left", flush=True)
         return None
-    rows = write_report(tuner.oracle, workdir, top_k=cfg.search.top_k)
+    bicubic = evaluate(BicubicUpscaler(cfg.scale), tuner.val_pairs, cfg.scale)["mean"]["psnr"]
+    rows = write_report(tuner.oracle, workdir, top_k=cfg.search.top_k, bicubic_psnr=bicubic)
     print("\nPareto front (feasible, non-dominated):")
     print(format_front(rows) if rows else "  (empty: no completed trial met the constraints)")
     print(f"\nfront plot: {os.path.join(workdir, 'pareto.png')}")

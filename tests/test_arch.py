@@ -19,6 +19,27 @@ def random_specs(n, seed=0, scale=2):
     return [space.sample(rng, name=f"r{i}") for i in range(n)]
 
 
+def dlsr_like_spec(op="sep5", nf=12, dilated=True):
+    """DLSR's derived form: distillation cells with a searched op, a dilated
+    and a separable cell, fused, on the anchor residual.  `dilated=False`
+    puts plain convs where the dilated ones were."""
+    spec = ArchSpec.from_dict({
+        "name": f"dlsr_{op}", "scale": 2, "channels": 1,
+        "stem": {"filters": nf, "kernel": 3, "activation": "linear"},
+        "cells": [
+            {"block": "distill", "channels": nf, "kernel": 3, "activation": "relu", "options": {"op": op}},
+            {"block": "distill", "channels": nf, "kernel": 3, "activation": "prelu", "options": {"op": "dil3", "steps": 2}},
+            {"block": "dilated", "channels": nf, "kernel": 3, "activation": "relu", "inputs": [1, 2]},
+            {"block": "sepconv", "channels": nf, "kernel": 5, "activation": "relu"},
+        ],
+        "upsampler": {"type": "subpixel", "kernel": 3, "global_skip": "anchor"},
+    })  # fmt: skip
+    if not dilated:
+        spec.cells[1].options["op"] = "conv3"
+        spec.cells[2].block = "conv"
+    return spec
+
+
 def _graph_conv_flops(graph):
     flops = 0
     for op in graph.get_operations():
@@ -37,7 +58,10 @@ def profiler_conv_mult_adds(model, lr_size, channels):
     return _graph_conv_flops(graph) // 2
 
 
-@pytest.mark.parametrize("spec", random_specs(6, seed=7), ids=lambda s: s.name)
+# TF runs a dilated conv on a padded space-to-batch grid, so its profiler
+# counts more than the k*k*Cin*Cout per output pixel that the cost model
+# (and the int8 CONV_2D) spends: the DLSR spec is compared without dilation.
+@pytest.mark.parametrize("spec", random_specs(6, seed=7) + [dlsr_like_spec(dilated=False)], ids=lambda s: s.name)
 def test_cost_matches_keras_params_and_tf_profiler(spec):
     model = build_model(spec)
     cost = count(spec, (23, 17))
@@ -140,8 +164,8 @@ np.save(sys.argv[3], np.asarray(model(x[:1])))
 """
 
 
-@pytest.mark.parametrize("spec", random_specs(1, seed=5) + [zoo.ecbsr(2, m=1, c=8), zoo.sesr(2, m=1, f=8, p=32)],
-                         ids=lambda s: s.name)  # fmt: skip
+@pytest.mark.parametrize("spec", random_specs(1, seed=5) + [zoo.ecbsr(2, m=1, c=8), zoo.sesr(2, m=1, f=8, p=32),
+                                  dlsr_like_spec("dil5", nf=8)], ids=lambda s: s.name)  # fmt: skip
 def test_generator_trains_under_jax_and_reloads_under_tensorflow(spec, tmp_path):
     pytest.importorskip("jax", reason="JAX is not installed (pip install 'tfsr[jax]')")
     path, out = str(tmp_path / "jax.keras"), str(tmp_path / "out.npy")

@@ -37,7 +37,9 @@ def every_op_specs():
     for k, (upsampler, skip) in enumerate(variants):
         cells = [
             {"block": b, "channels": 16, "kernel": 3, "repeats": 1 + (i % 2), "residual": i % 2 == 1,
-             "activation": activations[(i + k) % len(activations)], "inputs": list(range(i + 1))}
+             "activation": activations[(i + k) % len(activations)],
+             # distill refines in place: it reads one node of its own width.
+             "inputs": [i] if b == "distill" else list(range(i + 1))}
             for i, b in enumerate(blocks)
         ]  # fmt: skip
         anchor = skip == "anchor"

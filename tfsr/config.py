@@ -95,6 +95,7 @@ def search_config():
             "kind": "falsr",
             "min_cells": 3,  # falsr only
             "max_cells": 7,  # falsr only
+            # also available: sepconv, dilated (DLSR's candidate ops)
             "blocks": ("conv", "group_conv2", "group_conv4", "inverted_bottleneck", "ecb", "collapsible"),
             "activations": ("relu", "prelu"),
             "global_skip": "bilinear",  # bilinear | nearest | anchor (plain: always anchor)

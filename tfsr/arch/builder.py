@@ -18,7 +18,7 @@ def _make_layer(op):
     if op.kind == "conv":
         if a["groups"] > 1:
             return _GroupedConv(op)
-        return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", name=op.name)
+        return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", dilation_rate=a["dilation"], name=op.name)
     if op.kind == "reparam":
         return BLOCKS[a["block"]].make_layer(op)
     if op.kind == "dwconv":

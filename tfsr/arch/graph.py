@@ -8,7 +8,7 @@ cannot disagree about what a spec means.
 
 Primitive ops (attrs in brackets):
     input                                       the LR image
-    conv       [filters, kernel, groups]        'same' padding, with bias
+    conv       [filters, kernel, groups, dilation]  'same' padding, with bias
     reparam    [filters, kernel, block, options]  a re-parameterizable conv:
                                                 trained as the `block`'s linear
                                                 branches, deployed as one `conv`
@@ -72,9 +72,11 @@ class OpGraph:
     def input(self, channels):
         return self._add("input", [], channels, 1, "lr_input")
 
-    def conv(self, x, filters, kernel, groups=1, label="conv"):
+    def conv(self, x, filters, kernel, groups=1, dilation=1, label="conv"):
         src = self[x]
-        return self._add("conv", [x], filters, src.upscale, label, filters=filters, kernel=kernel, groups=groups)
+        return self._add(
+            "conv", [x], filters, src.upscale, label, filters=filters, kernel=kernel, groups=groups, dilation=dilation
+        )
 
     def reparam(self, x, filters, kernel, block, label=None, **options):
         src = self[x]
@@ -179,6 +181,7 @@ def deploy_graph(graph):
     for op in graph.ops:
         if op.kind == "reparam":
             a = op.attrs
-            op = dataclasses.replace(op, kind="conv", attrs={"filters": a["filters"], "kernel": a["kernel"], "groups": 1})
+            op = dataclasses.replace(op, kind="conv", attrs={"filters": a["filters"], "kernel": a["kernel"], "groups": 1,
+                                                                  "dilation": 1})  # fmt: skip
         deployed._append(op)
     return deployed

@@ -47,9 +47,9 @@ class Block:
         raise NotImplementedError
 
     @staticmethod
-    def check_options(cell, positive_ints=(), booleans=()):
+    def check_options(cell, positive_ints=(), booleans=(), strings=()):
         """A message for an unknown option or one of the wrong type in `cell.options`, else None."""
-        unknown = set(cell.options) - set(positive_ints) - set(booleans)
+        unknown = set(cell.options) - set(positive_ints) - set(booleans) - set(strings)
         if unknown:
             return f"unknown options {sorted(unknown)}."
         for name in positive_ints:
@@ -59,6 +59,9 @@ class Block:
         for name in booleans:
             if not isinstance(cell.options.get(name, True), bool):
                 return f"options.{name} must be true or false, got {cell.options[name]!r}."
+        for name in strings:
+            if not isinstance(cell.options.get(name, ""), str):
+                return f"options.{name} must be a string, got {cell.options[name]!r}."
         return None
 
 

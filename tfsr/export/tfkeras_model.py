@@ -130,7 +130,7 @@ def _layers_for(op, annotate, native_groups=False):
 
         return grouped
     if op.kind == "conv":
-        return k.Conv2D(a["filters"], a["kernel"], padding="same", name=op.name)
+        return k.Conv2D(a["filters"], a["kernel"], padding="same", dilation_rate=a["dilation"], name=op.name)
     if op.kind == "dwconv":
         return k.DepthwiseConv2D(a["kernel"], padding="same", name=op.name)
     if op.kind == "deconv":

@@ -33,6 +33,9 @@ def make_space(cfg):
         if bad or not values:
             raise UserError(f"space.{field}: unknown or empty {bad or list(values)}; known: {sorted(known)}")
         common[field] = tuple(values)
+    if "distill" in common["blocks"]:
+        raise UserError("space.blocks: 'distill' refines its input in place (it needs an input of its own width); "
+                        "it is the cell DLSR derives, not a gene of these spaces")  # fmt: skip
     if sp.kind == "plain":
         blocks = tuple(b for b in common["blocks"] if b in PlainSpace.blocks)
         if not blocks:

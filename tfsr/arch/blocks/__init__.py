@@ -1,3 +1,12 @@
 """Block types of the search space; importing this package registers them."""
 
-from tfsr.arch.blocks import collapsible, conv, ecb, group_conv, inverted_bottleneck  # noqa: F401
+from tfsr.arch.blocks import (  # noqa: F401
+    collapsible,
+    conv,
+    dilated,
+    distill,
+    ecb,
+    group_conv,
+    inverted_bottleneck,
+    sepconv,
+)

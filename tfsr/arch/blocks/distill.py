@@ -1,7 +1,8 @@
 """RFDN's residual feature distillation block, the cell DLSR searches.
 
 With width nf = `cell.channels` and `options.op` the searched refinement
-op (one of `CANDIDATES`):
+op (one of `CANDIDATES` for every step, or one per step, comma-separated:
+"sep5,dil3,conv3", as DLSR's 3 x 9 alpha matrix derives them):
 
     x ──┬─ 1x1 → nf/2 ─ act ─────────────────────────────────┐ d1
         └─ op(x) + x ─ act ─┬─ 1x1 → nf/2 ─ act ─────────────┤ d2
@@ -39,6 +40,13 @@ def emit_candidate(g, x, name, channels):
     return BLOCKS[block].emit(g, x, CellSpec(block, channels, kernel=kernel, activation="linear", options=options))
 
 
+def step_ops(cell):
+    """The refinement op of each distillation step of a distill `cell`."""
+    steps = cell.options.get("steps", 3)
+    names = [name.strip() for name in str(cell.options.get("op", "conv3")).split(",")]
+    return names * steps if len(names) == 1 else names
+
+
 @register_block("distill")
 class DistillBlock(Block):
     @classmethod
@@ -46,8 +54,12 @@ class DistillBlock(Block):
         problem = cls.check_options(cell, positive_ints=("steps",), strings=("op",))
         if problem:
             return problem
-        if cell.options.get("op", "conv3") not in CANDIDATES:
-            return f"options.op must be one of {sorted(CANDIDATES)}, got {cell.options.get('op')!r}."
+        ops = step_ops(cell)
+        bad = [op for op in ops if op not in CANDIDATES]
+        if bad:
+            return f"options.op: {bad[0]!r} is not one of {sorted(CANDIDATES)}."
+        if len(ops) != cell.options.get("steps", 3):
+            return f"options.op names {len(ops)} ops for {cell.options.get('steps', 3)} steps."
         if cell.channels % 2:
             return f"channels ({cell.channels}) must be even (half of them are distilled)."
         if in_channels != cell.channels:
@@ -57,9 +69,8 @@ class DistillBlock(Block):
     @classmethod
     def emit(cls, g, x, cell):
         nf, act = cell.channels, cell.activation
-        op = cell.options.get("op", "conv3")
         distilled = []
-        for step in range(1, cell.options.get("steps", 3) + 1):
+        for step, op in enumerate(step_ops(cell), 1):
             distilled.append(g.act(g.conv(x, nf // 2, 1, label=f"distill{step}"), act))
             refined = emit_candidate(g, x, op, nf)
             x = g.act(g.add(refined, x, label=f"refine{step}_residual"), act)

@@ -1,0 +1,68 @@
+"""DLSR's space: candidate costs from the cost model, a cost penalty with a
+real gradient, and the derivation of an ArchSpec from alpha and beta."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfsr.arch import build_model, count
+from tfsr.search.dlsr import DlsrSpace, candidate_mult_adds, cost_penalty, derive, expected_mult_adds
+
+SPACE = DlsrSpace(nf=12, blocks=4)
+LR = (36, 64)
+
+
+def test_candidate_costs_are_the_cost_models():
+    costs = dict(zip(SPACE.candidates, candidate_mult_adds(SPACE, LR)))
+    nf, pixels = SPACE.nf, LR[0] * LR[1]
+    assert costs["conv3"] == 9 * nf * nf * pixels
+    assert costs["dil3"] == costs["conv3"]  # a dilated 3x3 costs a 3x3
+    assert costs["sep5"] == (25 * nf + nf * nf) * pixels  # depthwise 5x5 + pointwise
+    assert costs["conv1"] < costs["sep3"] < costs["conv3"] < costs["conv5"] < costs["conv7"]
+
+
+def test_expected_cost_of_a_one_hot_alpha_is_the_derived_networks_cost():
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        choice = rng.integers(len(SPACE.candidates), size=SPACE.steps)
+        one_hot = np.eye(len(SPACE.candidates))[choice]
+        spec = derive(SPACE, one_hot)
+        expected = float(expected_mult_adds(SPACE, 60.0 * one_hot, LR))  # softmax of it is one-hot
+        assert expected == pytest.approx(count(spec, LR).mult_adds, rel=1e-6)
+        assert count(spec, LR).params == build_model(spec).count_params()
+
+
+def test_the_penalty_has_a_gradient_toward_cheaper_ops():
+    costs = candidate_mult_adds(SPACE, LR)
+    alpha = tf.Variable(np.random.default_rng(1).normal(0, 0.5, SPACE.alpha_shape).astype(np.float32))
+    with tf.GradientTape() as tape:
+        penalty = cost_penalty(SPACE, alpha, LR)
+    grad = tape.gradient(penalty, alpha).numpy()
+    assert np.abs(grad).min() > 0
+    # d E[c] / d alpha_k = p_k (c_k - E_p[c]): up for ops dearer than the mix, down for cheaper ones.
+    p = tf.nn.softmax(alpha, axis=-1).numpy()
+    mean = (p * costs).sum(-1, keepdims=True)
+    np.testing.assert_array_equal(np.sign(grad), np.sign(costs - mean))
+    # Descending it lowers the expected cost and favours the cheapest op.
+    before = float(penalty)
+    alpha.assign_sub(0.5 * grad / np.abs(grad).max())
+    assert float(cost_penalty(SPACE, alpha, LR)) < before
+    cheapest = int(np.argmin(costs))
+    assert (tf.nn.softmax(alpha, axis=-1).numpy()[:, cheapest] > p[:, cheapest]).all()
+
+
+def test_derivation_follows_alpha_and_beta():
+    alpha = np.zeros(SPACE.alpha_shape)
+    for step, op in enumerate(("sep5", "dil3", "conv1")):
+        alpha[step, SPACE.candidates.index(op)] = 1.0
+    beta = [np.array([0.9, 0.1]), np.array([0.5, 0.1, 0.7])]  # blocks 3 and 4
+    spec = derive(SPACE, alpha, beta)
+    distill = [c for c in spec.cells if c.block == "distill"]
+    assert len(distill) == SPACE.blocks and all(c.options["op"] == "sep5,dil3,conv1" for c in distill)
+    # Block 3 fuses blocks 1 and 2 (its only choices); block 4 the two with the largest beta: 1 and 3.
+    block_nodes = [i + 1 for i, c in enumerate(spec.cells) if c.block == "distill"]
+    fusers = [c for c in spec.cells if c.block == "conv" and c.kernel == 1 and c.inputs and len(c.inputs) == 2]
+    assert fusers[0].inputs == [block_nodes[0], block_nodes[1]]
+    assert fusers[1].inputs == [block_nodes[0], block_nodes[2]]
+    y = build_model(spec)(np.zeros((1, 10, 12, 1), np.float32))
+    assert y.shape == (1, 20, 24, 1)

@@ -1,0 +1,117 @@
+"""DLSR (Huang et al.): the differentiable search's space, its cost penalty
+and the derivation of an `ArchSpec` from the architecture weights.
+
+The supernet is an RFDN backbone of `blocks` distillation blocks of width
+`nf`; each distillation step's refinement op is a softmax(alpha)-weighted
+mix of the nine `CANDIDATES` (alpha: `steps` x 9, shared by all blocks, as
+in DLSR); before block k >= 3 a softmax(beta_k)-weighted concatenation of
+the earlier blocks' outputs is fused by a 1x1 conv.
+
+The cost penalty is the *expected* deployed mult-adds of the derived
+network under softmax(alpha), made of the same per-op costs that
+`tfsr.arch.count` sums (`tfsr.arch.cost.op_cost` of each candidate's op
+graph), so it is a differentiable function of alpha in `keras.ops`; the
+public DLSR code computes its penalty from `alpha.data` in numpy, which
+has no gradient at all.  With alpha one-hot the expectation equals
+`count(derive(...))` exactly.  beta does not change the cost: the derived
+network fuses exactly two earlier outputs before each block, whichever
+they are.
+"""
+
+import dataclasses
+from typing import Tuple
+
+import keras
+import numpy as np
+
+from tfsr.arch.blocks.distill import CANDIDATES, emit_candidate
+from tfsr.arch.cost import count, op_cost
+from tfsr.arch.graph import OpGraph
+from tfsr.arch.spec import ArchSpec, CellSpec, StemSpec, UpsamplerSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class DlsrSpace:
+    """The supernet's fixed shape and its searched choices."""
+
+    scale: int = 2
+    channels: int = 1  # 1: Y, 3: RGB
+    nf: int = 48  # DLSR's width; 18 for its tiny variant
+    blocks: int = 6
+    steps: int = 3  # distillation steps per block
+    candidates: Tuple[str, ...] = tuple(CANDIDATES)
+    activation: str = "relu"  # DLSR: LeakyReLU(0.05); relu/prelu run well in int8
+    kept_inputs: int = 2  # earlier outputs each block k >= 3 keeps (DLSR: top-2)
+
+    @property
+    def alpha_shape(self):
+        return (self.steps, len(self.candidates))
+
+    def beta_sizes(self):
+        """Number of earlier outputs block k (k = 3 ... blocks) chooses among: k - 1."""
+        return [k - 1 for k in range(3, self.blocks + 1)]
+
+
+def candidate_mult_adds(space, lr_size):
+    """Deployed mult-adds of each candidate op at width `nf` for one LR
+    input of `lr_size = (height, width)`, from the cost model."""
+    pixels = int(lr_size[0]) * int(lr_size[1])
+    costs = []
+    for name in space.candidates:
+        g = OpGraph()
+        x = g.input(space.nf)
+        emit_candidate(g, x, name, space.nf)
+        costs.append(sum(op_cost(op, sum(g[i].channels for i in op.inputs), pixels)[1] for op in g.ops[1:]))
+    return np.array(costs, dtype=np.float64)
+
+
+def expected_mult_adds(space, alpha, lr_size):
+    """E[mult-adds] of the derived network under softmax(alpha) (a
+    `keras.ops` scalar, differentiable in `alpha`)."""
+    costs = candidate_mult_adds(space, lr_size)
+    one_op = derive(space, np.eye(len(space.candidates))[np.zeros(space.steps, int)])  # every step candidate 0
+    fixed = count(one_op, lr_size).mult_adds - space.blocks * space.steps * costs[0]
+    weights = keras.ops.softmax(keras.ops.convert_to_tensor(alpha, "float32"), axis=-1)
+    mixed = keras.ops.sum(weights * keras.ops.convert_to_tensor(costs.astype(np.float32)))
+    return fixed + space.blocks * mixed
+
+
+def cost_penalty(space, alpha, lr_size, unit=1e9):
+    """The search's cost term: expected mult-adds in units of `unit` (G)."""
+    return expected_mult_adds(space, alpha, lr_size) / unit
+
+
+def derive(space, alpha, beta=None, name="dlsr"):
+    """The `ArchSpec` the architecture weights choose: each step's op is the
+    argmax of its alpha row; block k >= 3 reads the `kept_inputs` earlier
+    outputs with the largest beta_k (the latest ones when `beta` is None),
+    fused by a 1x1 conv; the block outputs are fused by a 1x1 conv, refined
+    by a 3x3 conv and upsampled by a sub-pixel conv over the anchor residual
+    (in place of DLSR's long feature skip: the anchor keeps int8 error low)."""
+    alpha = np.asarray(alpha)
+    ops = ",".join(space.candidates[int(k)] for k in np.argmax(alpha, axis=-1))
+    act = space.activation
+    cells, block_nodes = [], []  # node 0 is the stem; node i the output of cells[i - 1]
+    for k in range(1, space.blocks + 1):
+        if k >= 3:
+            weights = np.asarray(beta[k - 3]) if beta is not None else np.arange(k - 1, dtype=float)
+            keep = sorted(int(j) for j in np.argsort(-weights, kind="stable")[: space.kept_inputs])
+            cells.append(CellSpec("conv", space.nf, kernel=1, activation=act, inputs=[block_nodes[j] for j in keep]))
+            source = [len(cells)]
+        else:
+            source = [block_nodes[-1]] if block_nodes else [0]
+        cells.append(CellSpec("distill", space.nf, kernel=3, activation=act, inputs=source,
+                              options={"op": ops, "steps": space.steps}))  # fmt: skip
+        block_nodes.append(len(cells))
+    cells.append(CellSpec("conv", space.nf, kernel=1, activation=act, inputs=list(block_nodes)))
+    cells.append(CellSpec("conv", space.nf, kernel=3, activation="linear"))
+    spec = ArchSpec(
+        scale=space.scale,
+        cells=cells,
+        stem=StemSpec(filters=space.nf, kernel=3, activation="linear"),
+        upsampler=UpsamplerSpec(type="subpixel", kernel=3, global_skip="anchor"),
+        channels=space.channels,
+        name=name,
+    )
+    spec.validate()
+    return spec

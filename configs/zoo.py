@@ -13,12 +13,13 @@ slower on this CPU).
 
 The budget: configs/tiny_x2.py's recipe for 3x as many steps (30,000 of
 batch 16, 32x32 LR patches, Adam 1e-3 cosine to 1e-5, EMA 0.999,
-Charbonnier) on all 614 images of ../shared/data/train.
+Charbonnier) on all 614 images of $TFSR_DATA/train (this project's
+../shared/data).
 """
 
 from tfsr.config import get_config as base_config
 
-DATA = "../shared/data"
+DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
 TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")
 SCALES = {"x2": 2, "x3": 3, "x4": 4}
 

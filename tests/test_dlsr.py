@@ -66,3 +66,47 @@ def test_derivation_follows_alpha_and_beta():
     assert fusers[1].inputs == [block_nodes[0], block_nodes[2]]
     y = build_model(spec)(np.zeros((1, 10, 12, 1), np.float32))
     assert y.shape == (1, 20, 24, 1)
+
+
+def test_a_penalty_weight_sweep_gives_cheaper_derived_networks():
+    """The search end to end on the bundled images (a few steps, a small
+    space): the heavier the cost term, the cheaper what it derives."""
+    import keras
+
+    from tfsr import samples
+    from tfsr.data.pipeline import PatchDataset
+    from tfsr.search.dlsr_supernet import search
+
+    space = DlsrSpace(nf=8, blocks=3, candidates=("conv1", "sep3", "conv7"))  # small: tracing dominates
+    weights_data = PatchDataset(samples.TRAIN_DIR, 2, 16, 8, seed=0)
+    arch_data = PatchDataset(samples.VAL_DIR, 2, 16, 8, seed=1)  # held out from the weight updates
+    expected, derived = [], []
+    for penalty in (0.0, 0.3, 30.0):
+        keras.utils.set_random_seed(0)
+        model = search(space, weights_data.dataset(), arch_data.dataset(), steps=10, penalty_weight=penalty,
+                       phase_steps=10, patch_size=16, log=lambda m: None)  # fmt: skip
+        expected.append(float(expected_mult_adds(space, np.asarray(model.alpha), (360, 640))))
+        derived.append(count(model.derive(), (360, 640)).mult_adds)
+        assert count(model.derive(), (1, 1)).params == build_model(model.derive()).count_params()
+    # Adam's steps are sign-like: once the cost term dominates, a heavier one moves alpha the same way.
+    assert expected[0] > expected[1] >= expected[2], expected
+    assert derived[0] >= derived[1] >= derived[2] and derived[0] > derived[2], derived
+
+
+def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
+    from conftest import run_tool
+
+    from tfsr.arch import ArchSpec
+
+    tiny = ["--config.dlsr.nf=4", "--config.dlsr.blocks=3", "--config.dlsr.candidates=('conv1','sep3')",
+            "--config.dlsr.phase_steps=2", "--config.dlsr.warmup=0", "--config.dlsr.batch_size=4",
+            "--config.dlsr.patch_size=12", f"--workdir={tmp_path}"]  # fmt: skip
+    first = run_tool("search_dlsr", "--config.dlsr.search_steps=2", *tiny)
+    assert first.returncode == 0, first.stderr[-3000:]
+    spec = ArchSpec.load(str(tmp_path / "spec.json"))
+    assert [c.block for c in spec.cells].count("distill") == 3
+    # A longer run in the same folder continues from the checkpoint.
+    second = run_tool("search_dlsr", "--config.dlsr.search_steps=4", *tiny)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "resuming the DLSR search at step 2 of 4" in second.stdout
+    assert "[dlsr] step 2/" not in second.stdout and "[dlsr] step 4/4" in second.stdout

@@ -42,7 +42,7 @@ def train_config():
 
 
 def get_config(name="train"):
-    """`name`: "train" (default), "search", "demo", "gan" or "discriminator_search".
+    """`name`: "train" (default), "search", "demo", "gan", "discriminator_search" or "dlsr".
 
     Selected as `--config=tfsr/config.py:search` etc.
     """
@@ -52,6 +52,8 @@ def get_config(name="train"):
         return demo_search_config()
     if name == "gan":
         return gan_config()
+    if name == "dlsr":
+        return dlsr_config()
     if name == "discriminator_search":
         return discriminator_search_config()
     return ml_collections.ConfigDict(
@@ -104,6 +106,33 @@ def search_config():
     )
     config.proxy = train_config()  # incomplete training of each candidate
     config.proxy.update({"steps": 300, "batch_size": 16, "patch_size": 24, "learning_rate": 2e-3})
+    return config
+
+
+def dlsr_config():
+    """DLSR's differentiable search (tfsr-search-dlsr): the supernet's shape,
+    the alternating optimization and the cost term."""
+    config = get_config("train")
+    config.arch = ""  # the search derives it
+    config.arch_data = ""  # images for the architecture steps, disjoint from train_data ("" = bundled val)
+    config.dlsr = ml_collections.ConfigDict(
+        {
+            "nf": 48,  # DLSR's width (18: its tiny variant)
+            "blocks": 6,
+            "steps": 3,  # distillation steps per block
+            "candidates": ("conv1", "conv3", "conv5", "conv7", "sep3", "sep5", "sep7", "dil3", "dil5"),
+            "activation": "relu",
+            "search_steps": 2000,  # weight steps; as many architecture steps after the warm-up
+            "warmup": 200,
+            "phase_steps": 100,  # steps per weight / architecture phase
+            "penalty_weight": 0.01,  # per G mult-adds (640x360 LR) of the expected derived network
+            "weight_lr": 5e-4,
+            "arch_lr": 3e-4,
+            "batch_size": 16,
+            "patch_size": 24,
+            "seed": 0,
+        }
+    )
     return config
 
 

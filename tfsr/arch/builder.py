@@ -13,7 +13,8 @@ from tfsr.arch.registry import BLOCKS
 from tfsr.arch.spec import as_spec
 
 
-def _make_layer(op):
+def make_layer(op):
+    """The Keras layer of one op (of any kind but input, add, concat)."""
     a = op.attrs
     if op.kind == "conv":
         if a["groups"] > 1:
@@ -84,5 +85,5 @@ def build_model(spec, deployed=False):
             tensors[op.name] = keras.Input(shape=(None, None, op.channels), name=op.name)
             continue
         inputs = [tensors[i] for i in op.inputs]
-        tensors[op.name] = _make_layer(op)(inputs if len(inputs) > 1 else inputs[0])
+        tensors[op.name] = make_layer(op)(inputs if len(inputs) > 1 else inputs[0])
     return keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=spec.name)

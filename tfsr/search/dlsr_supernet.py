@@ -1,0 +1,188 @@
+"""DLSR's supernet and its first-order differentiable search.
+
+    x ─ stem 3x3 ─ B1 ─ B2 ─┬──────────── B3 ─ ... ─ B_n
+                   │    │   └ softmax(beta_3)-weighted concat(B1, B2) ─ 1x1 ─ act ┘
+                   └────┴──── (block k >= 3 reads all earlier outputs so)
+    concat(B1..B_n) ─ 1x1 ─ act ─ 3x3 ─ sub-pixel 3x3 ─ + anchor(x) ─ out
+
+Each B is a distillation block (`tfsr.arch.blocks.distill`) whose step-s
+refinement op is the softmax(alpha[s])-weighted sum of the candidate ops,
+each built from its op graph by the same `make_layer` the builder uses.
+Only `keras.layers` / `keras.ops`: it trains under TensorFlow and JAX.
+
+`search` alternates, as DLSR does (first order): weight phases on one
+stream of patches (alpha and beta frozen), architecture phases on a
+held-out stream (weights frozen) with loss L1 + `penalty_weight` x the
+expected mult-adds in G (`tfsr.search.dlsr.cost_penalty`), each phase a
+`model.fit` of `phase_steps` steps with its own optimizer, so no backend's
+gradient API is used.  `derive` then turns alpha and beta into the
+`ArchSpec` that the builder, trainer and exporters take.
+"""
+
+import keras
+import numpy as np
+
+from tfsr.arch.blocks.distill import emit_candidate
+from tfsr.arch.builder import make_layer
+from tfsr.arch.graph import OpGraph
+from tfsr.arch.layers import PixelShuffle
+from tfsr.search.dlsr import cost_penalty, derive
+
+
+def _activation(kind):
+    return keras.layers.PReLU(shared_axes=[1, 2]) if kind == "prelu" else keras.layers.ReLU()
+
+
+class MixedOp(keras.layers.Layer):
+    """sum_k w[k] * candidate_k(x) for a weight vector `w` given at call."""
+
+    def __init__(self, nf, candidates, **kwargs):
+        super().__init__(**kwargs)
+        self.paths = []
+        for name in candidates:
+            g = OpGraph()
+            g.prefix = f"{self.name}_{name}_"
+            x = g.input(nf)
+            emit_candidate(g, x, name, nf)
+            self.paths.append([make_layer(op) for op in g.ops[1:]])  # each candidate is a chain
+
+    def call(self, x, weights):
+        total = 0.0
+        for k, path in enumerate(self.paths):
+            y = x
+            for layer in path:
+                y = layer(y)
+            total = total + weights[k] * y
+        return total
+
+
+class SuperDistillBlock(keras.layers.Layer):
+    """A distillation block whose refinement ops are `MixedOp`s."""
+
+    def __init__(self, space, **kwargs):
+        super().__init__(**kwargs)
+        nf, act = space.nf, space.activation
+        self.distill = [keras.layers.Conv2D(nf // 2, 1) for _ in range(space.steps)]
+        self.distill_acts = [_activation(act) for _ in range(space.steps)]
+        self.mixed = [MixedOp(nf, space.candidates, name=f"{self.name}_mix{s}") for s in range(space.steps)]
+        self.refine_acts = [_activation(act) for _ in range(space.steps)]
+        self.last = keras.layers.Conv2D(nf // 2, 3, padding="same")
+        self.last_act = _activation(act)
+        self.fuse = keras.layers.Conv2D(nf, 1)
+
+    def call(self, x, weights):
+        distilled = []
+        for s, mixed in enumerate(self.mixed):
+            distilled.append(self.distill_acts[s](self.distill[s](x)))
+            x = self.refine_acts[s](mixed(x, weights[s]) + x)
+        distilled.append(self.last_act(self.last(x)))
+        return self.fuse(keras.ops.concatenate(distilled, axis=-1))
+
+
+class DlsrSupernet(keras.Model):
+    """The supernet of a `DlsrSpace`; `alpha` and `betas` are its architecture weights."""
+
+    def __init__(self, space, **kwargs):
+        super().__init__(**kwargs)
+        self.space = space
+        nf, s = space.nf, space.scale
+        small = keras.initializers.RandomNormal(stddev=1e-3, seed=0)
+        self.alpha = self.add_weight(shape=space.alpha_shape, initializer=small, name="alpha")
+        self.betas = [self.add_weight(shape=(n,), initializer=small, name=f"beta{k + 3}")
+                      for k, n in enumerate(space.beta_sizes())]  # fmt: skip
+        self.penalty_weight = self.add_weight(shape=(), initializer="zeros", trainable=False, name="penalty_weight")
+        self.stem = keras.layers.Conv2D(nf, 3, padding="same")
+        self.blocks = [SuperDistillBlock(space, name=f"block{k + 1}") for k in range(space.blocks)]
+        self.fusers = [keras.layers.Conv2D(nf, 1) for _ in space.beta_sizes()]
+        self.fuser_acts = [_activation(space.activation) for _ in space.beta_sizes()]
+        self.fuse_all = keras.layers.Conv2D(nf, 1)
+        self.fuse_act = _activation(space.activation)
+        self.refine = keras.layers.Conv2D(nf, 3, padding="same")
+        self.tail = keras.layers.Conv2D(space.channels * s * s, 3, padding="same")
+        self.shuffle = PixelShuffle(s)
+        self.lr_size = (360, 640)  # the penalty counts G mult-adds for a 640x360 LR input
+
+    def architecture_variables(self):
+        return [self.alpha, *self.betas]
+
+    def call(self, x):
+        weights = keras.ops.softmax(self.alpha, axis=-1)
+        h = self.stem(x)
+        outputs = []
+        for k, block in enumerate(self.blocks, 1):
+            if k >= 3:
+                beta = keras.ops.softmax(self.betas[k - 3])
+                mixed = keras.ops.concatenate([beta[j] * o for j, o in enumerate(outputs)], axis=-1)
+                h = self.fuser_acts[k - 3](self.fusers[k - 3](mixed))
+            elif outputs:
+                h = outputs[-1]
+            outputs.append(block(h, weights))
+        y = self.refine(self.fuse_act(self.fuse_all(keras.ops.concatenate(outputs, axis=-1))))
+        anchor = keras.ops.concatenate([x] * (self.space.scale**2), axis=-1)
+        # The cost term joins the loss here so that fit() minimizes it with
+        # the architecture weights (it is constant while they are frozen).
+        self.add_loss(self.penalty_weight * cost_penalty(self.space, self.alpha, self.lr_size))
+        return self.shuffle(self.tail(y) + anchor)
+
+    def derive(self, name="dlsr"):
+        """The `ArchSpec` the current alpha and beta choose."""
+        return derive(self.space, np.asarray(self.alpha), [np.asarray(b) for b in self.betas], name=name)
+
+
+def _freeze(model, architecture):
+    """Trains either the architecture weights (True) or the others (False)."""
+    arch = {id(v) for v in model.architecture_variables()}
+    for v in model.trainable_variables + model.non_trainable_variables:
+        if v is model.penalty_weight:
+            continue
+        v.trainable = (id(v) in arch) == architecture
+
+
+def build_supernet(space, patch_size=24):
+    model = DlsrSupernet(space)
+    model(np.zeros((1, patch_size, patch_size, space.channels), np.float32))
+    return model
+
+
+def search(space, weight_batches, arch_batches, steps, penalty_weight=0.0, phase_steps=50, warmup=0,
+           weight_lr=5e-4, arch_lr=3e-4, patch_size=24, model=None, start=0, on_round=None,
+           log=print):  # fmt: skip
+    """Runs DLSR's alternating search up to `steps` weight steps; returns the supernet.
+
+    `weight_batches` and `arch_batches`: iterables of `(lr, hr)` batches
+    from two disjoint image sets.  The first `warmup` steps train weights
+    only; after that each `phase_steps` weight steps are followed by
+    `phase_steps` architecture steps.  To resume, pass the `model` and the
+    weight steps already done as `start`; `on_round(model, done)` is called
+    after each round (to checkpoint).
+    """
+    model = model or build_supernet(space, patch_size)
+    model.penalty_weight.assign(float(penalty_weight))
+    weight_opt = keras.optimizers.Adam(weight_lr)
+    arch_opt = keras.optimizers.Adam(arch_lr, beta_1=0.5, beta_2=0.999)
+    weight_iter, arch_iter = iter(weight_batches), iter(arch_batches)
+    done = start
+    while done < steps:
+        chunk = min(phase_steps, steps - done)
+        _freeze(model, architecture=False)
+        model.compile(optimizer=weight_opt, loss="mean_absolute_error", jit_compile=False)
+        model.fit(_take(weight_iter, chunk), steps_per_epoch=chunk, epochs=1, verbose=0)
+        done += chunk
+        if done > warmup:
+            _freeze(model, architecture=True)
+            model.compile(optimizer=arch_opt, loss="mean_absolute_error", jit_compile=False)
+            history = model.fit(_take(arch_iter, chunk), steps_per_epoch=chunk, epochs=1, verbose=0)
+            ops = model.derive().cells[0].options["op"]
+            log(f"[dlsr] step {done}/{steps}  arch loss {history.history['loss'][-1]:.4f}  ops {ops}")
+        else:
+            log(f"[dlsr] step {done}/{steps}  (weights only until step {warmup})")
+        if on_round:
+            on_round(model, done)
+    _freeze(model, architecture=False)
+    return model
+
+
+def _take(iterator, n):
+    for _ in range(n):
+        lr, hr = next(iterator)
+        yield np.asarray(lr), np.asarray(hr)

@@ -26,10 +26,11 @@ import platform
 import shutil
 import subprocess
 import sys
+import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from measure import measure, print_table  # bench/measure.py
+from measure import int8_latency_ms, measure, print_table  # bench/measure.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The configs read $TFSR_DATA; on this project's machines that is ../shared/data.
@@ -62,6 +63,14 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def compact_keras(src, dst):
+    """Copies a .keras file with its members deflated: Keras stores them
+    uncompressed, and HDF5's per-layer headers double a tiny model's file."""
+    with zipfile.ZipFile(src) as source, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+
+
 def install(out, results, entries):
     """Copies the entries into the package and writes zoo.json."""
     from tfsr import pretrained
@@ -69,8 +78,9 @@ def install(out, results, entries):
     for entry in entries:
         target = os.path.join(pretrained.ZOO_DIR, entry)
         os.makedirs(target, exist_ok=True)
-        for name in ("spec.json", *pretrained.FILES.values()):
+        for name in ("spec.json", pretrained.FILES["int8"]):
             shutil.copyfile(os.path.join(out, entry, name), os.path.join(target, name))
+        compact_keras(os.path.join(out, entry, pretrained.FILES["float"]), os.path.join(target, pretrained.FILES["float"]))
     installed = {e: {k: v for k, v in results[e].items() if k != "int8_file"} for e in pretrained.entries()
                  if e in results}  # fmt: skip
     manifest = {
@@ -83,11 +93,19 @@ def install(out, results, entries):
     print(f"installed {', '.join(entries)} into {pretrained.ZOO_DIR}")
 
 
+def save(results, path):
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/zoo")
     parser.add_argument("--entries", default="x2,x3,x4")
     parser.add_argument("--install", action="store_true", help="copy the results into tfsr/pretrained/")
+    parser.add_argument("--latency_only", action="store_true",
+                        help="measure the int8 latency of the finished entries again (on an idle machine)")
     args = parser.parse_args()
     entries = args.entries.split(",")
     unknown = [e for e in entries if e not in SCALES]
@@ -105,6 +123,9 @@ def main():
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
 
+    if args.latency_only:
+        for entry in entries:
+            results[entry]["int8_ms_1thread"] = int8_latency_ms(results[entry]["int8_file"])
     for entry in entries:
         if entry in results:
             continue
@@ -114,9 +135,9 @@ def main():
         eval_sets = {s: load_eval_set(f"../shared/data/val/{s}/x{scale}", scale) for s in SETS}
         calibration = PatchDataset(CALIBRATION, scale, 24, 16, seed=0)
         results[entry] = measure(model, f"zoo:{entry}", calibration, eval_sets, scale)
-        with open(results_path + ".tmp", "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(results_path + ".tmp", results_path)
+        save(results, results_path)
+    if args.latency_only:
+        save(results, results_path)
 
     print_table(f"{BUDGET}; PSNR/SSIM Y, scale-pixel border; cost and int8 latency at 640x360 LR, 1 thread",
                 [results[e] for e in entries])  # fmt: skip

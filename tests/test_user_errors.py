@@ -194,13 +194,13 @@ def test_exif_orientation_is_applied(tmp_path):
     assert np.abs(upright - np.rot90(ramp, k=-1)).mean() < 3
 
 
-@pytest.mark.parametrize("tool", ["upscale", "evaluate", "train", "export", "cost", "search", "data"])
+@pytest.mark.parametrize("tool", ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr"])
 def test_help_prints_the_tools_own_flags_and_exits_0(tool):
     result = run_cases(tool, [["--help"]])[0]
     assert result["code"] == 0, result["stderr"]
     text = result["stdout"]
-    assert text.startswith(f"tfsr-{tool}") and "flags:" in text and "--helpfull" in text
+    assert text.startswith(f"tfsr-{tool.replace('_', '-')}") and "flags:" in text and "--helpfull" in text
     own = {"upscale": "--input", "evaluate": "--json_out", "train": "--arch", "export": "--quantize",
-           "cost": "--lr_size", "search": "--workdir", "data": "--get"}[tool]  # fmt: skip
+           "cost": "--lr_size", "search": "--workdir", "data": "--get", "search_dlsr": "--workdir"}[tool]  # fmt: skip
     assert own in text
     assert "--tt_check_filter" not in text  # absl's own flags stay in --helpfull

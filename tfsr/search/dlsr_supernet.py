@@ -166,12 +166,12 @@ def search(space, weight_batches, arch_batches, steps, penalty_weight=0.0, phase
         chunk = min(phase_steps, steps - done)
         _freeze(model, architecture=False)
         model.compile(optimizer=weight_opt, loss="mean_absolute_error", jit_compile=False)
-        model.fit(_take(weight_iter, chunk), steps_per_epoch=chunk, epochs=1, verbose=0)
+        model.fit(_take(weight_iter, chunk), steps_per_epoch=chunk, epochs=1, verbose=0, shuffle=False)
         done += chunk
         if done > warmup:
             _freeze(model, architecture=True)
             model.compile(optimizer=arch_opt, loss="mean_absolute_error", jit_compile=False)
-            history = model.fit(_take(arch_iter, chunk), steps_per_epoch=chunk, epochs=1, verbose=0)
+            history = model.fit(_take(arch_iter, chunk), steps_per_epoch=chunk, epochs=1, verbose=0, shuffle=False)
             ops = model.derive().cells[0].options["op"]
             log(f"[dlsr] step {done}/{steps}  arch loss {history.history['loss'][-1]:.4f}  ops {ops}")
         else:

@@ -101,8 +101,14 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
     tiny = ["--config.dlsr.nf=4", "--config.dlsr.blocks=3", "--config.dlsr.candidates=('conv1','sep3')",
             "--config.dlsr.phase_steps=2", "--config.dlsr.warmup=0", "--config.dlsr.batch_size=4",
             "--config.dlsr.patch_size=12", f"--workdir={tmp_path}"]  # fmt: skip
-    first = run_tool("search_dlsr", "--config.dlsr.search_steps=2", *tiny)
-    assert first.returncode == 0, first.stderr[-3000:]
+    # The first run in this process (as the tool runs it), the resumed one through the tool.
+    from tfsr.config import dlsr_config
+    from tfsr.search.dlsr_run import run_dlsr_search
+
+    cfg = dlsr_config()
+    cfg.dlsr.update({"nf": 4, "blocks": 3, "candidates": ("conv1", "sep3"), "phase_steps": 2, "warmup": 0,
+                     "batch_size": 4, "patch_size": 12, "search_steps": 2})  # fmt: skip
+    run_dlsr_search(cfg, str(tmp_path), log=lambda m: None)
     spec = ArchSpec.load(str(tmp_path / "spec.json"))
     assert [c.block for c in spec.cells].count("distill") == 3
     # A longer run in the same folder continues from the checkpoint.

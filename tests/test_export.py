@@ -179,14 +179,15 @@ def test_export_cli_user_errors_are_one_line(trained, tmp_path):
         ([f"--model={tmp_path}/none.keras", f"--out={tmp_path}/a.tflite"], "no such file"),
         ([f"--model={trained}", "--format=savedmodel", "--quantize=int8", f"--out={tmp_path}/sm"], "tflite only"),
     ]
-    for args, message in cases:
-        result = run_tool("export", *args)
-        assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-1500:])
-        assert "Traceback" not in result.stderr
+    from test_user_errors import run_cases  # all cases in one process
+
+    for (args, message), result in zip(cases, run_cases("export", [args for args, _ in cases])):
+        assert result["code"] == 2 and message in result["stderr"], (args, result["stderr"][-1500:])
+        assert not result["traceback"] and "Traceback" not in result["stderr"]
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"not a flatbuffer")
-    result = run_tool("evaluate", f"--model={junk}")
-    assert result.returncode == 2 and "cannot load TFLite model" in result.stderr
+    result = run_cases("evaluate", [[f"--model={junk}"]])[0]
+    assert result["code"] == 2 and "cannot load TFLite model" in result["stderr"]
 
 
 _SERVING_CLIENT = r"""

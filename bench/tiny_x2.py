@@ -7,7 +7,8 @@ Stages, each resumable (re-run the same command after a kill) and skipped
 when its output exists:
 
 1. two searches of the plain space (configs/tiny_x2_search.py) under 2.3G
-   and 9.5G mult-adds at 640x360 LR;
+   and 9.5G mult-adds at 640x360 LR, and DLSR's differentiable search
+   (configs/dlsr_x2.py, tfsr-search-dlsr);
 2. training of every row with configs/tiny_x2.py (tfsr-train): FSRCNN,
    ESPCN, ECBSR-M4C16 with plain convs and with ecb blocks, SESR-M5
    (collapsible blocks), ABPN-like, and each search's best spec (the front
@@ -48,6 +49,11 @@ REFERENCES = [
     ("ABPN-like M4C28", "abpn"),
 ]
 SEARCHES = [("searched <= 2.3G", "2.3"), ("searched <= 9.5G", "9.5")]
+# DLSR's differentiable search (configs/dlsr_x2.py: nf 18, 6 blocks, penalty
+# 0.01/G) with the budget this table's row used: 1,000 weight steps (200 of
+# warm-up) and as many architecture steps, in phases of 200.
+DLSR = ("DLSR-derived (nf 18)", ["--config=configs/dlsr_x2.py", "--config.dlsr.search_steps=1000",
+                                 "--config.dlsr.phase_steps=200"])
 
 # The recipe with one part taken away at a time (configs/tiny_x2.py overrides).
 T91_BSD200 = "../shared/data/train/T91,../shared/data/train/BSD200"
@@ -74,6 +80,14 @@ def search(out, gmacs):
     if not glob.glob(os.path.join(workdir, "top", "1_*.json")):
         tool("search", f"--config=configs/tiny_x2_search.py:{gmacs}", f"--workdir={workdir}")
     return sorted(glob.glob(os.path.join(workdir, "top", "1_*.json")))[0]
+
+
+def search_dlsr(out):
+    workdir = os.path.join(out, "search_dlsr")
+    spec = os.path.join(workdir, "spec.json")
+    if not os.path.exists(spec):
+        tool("search_dlsr", *DLSR[1], f"--workdir={workdir}")
+    return spec
 
 
 def train(out, key, arch, extra=()):
@@ -115,6 +129,8 @@ def main():
     for row, gmacs in SEARCHES:
         print(f"== {row}: search", flush=True)
         jobs.append((row, f"searched_{gmacs}g", search(out, gmacs), []))
+    print(f"== {DLSR[0]}: search", flush=True)
+    jobs.append((DLSR[0], "dlsr_searched", search_dlsr(out), []))
     if args.ablation:
         # The full recipe is the main table's ECBSR ecb row.
         jobs += [(f"ECBSR ecb, {name}", f"ablation_{i}" if extra else "ecbsr", "ecbsr", extra)

@@ -130,14 +130,34 @@ def run_cases(tool, cases):
     return json.loads(result.stdout.splitlines()[-1])
 
 
+HELP_TOOLS = ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr"]
+# Folder mode with unreadable files in it ({o}: a fresh output folder).
+FOLDER_CASES = {
+    "upscale": ["--model=bicubic", "--input={f}/mixed", "--output={o}/x2"],
+    "evaluate": ["--model=bicubic", "--data={f}/mixed", "--scale=2"],
+}
+
+
 @pytest.fixture(scope="module")
-def outcomes(files):
-    """{(tool, case index): result} for the whole table."""
+def outcomes(files, tmp_path_factory):
+    """Every case of this file, run in one process per tool: {key: result}
+    with keys i (MISTAKES[i]), ("help", tool) and ("folder", tool)."""
+    out = tmp_path_factory.mktemp("outputs")
     found = {}
-    for tool in TOOLS:
-        rows = [(i, [a.format(f=files) for a in args]) for i, (t, args, _) in enumerate(MISTAKES) if t == tool]
-        for (i, _), result in zip(rows, run_cases(tool, [args for _, args in rows])):
-            found[i] = result
+    for tool in sorted(set(TOOLS) | set(HELP_TOOLS)):
+        keys, cases = [], []
+        for i, (t, args, _) in enumerate(MISTAKES):
+            if t == tool:
+                keys.append(i)
+                cases.append([a.format(f=files) for a in args])
+        if tool in HELP_TOOLS:
+            keys.append(("help", tool))
+            cases.append(["--help"])
+        if tool in FOLDER_CASES:
+            keys.append(("folder", tool))
+            cases.append([a.format(f=files, o=out) for a in FOLDER_CASES[tool]])
+        found.update(zip(keys, run_cases(tool, cases)))
+    found["output_folder"] = out
     return found
 
 
@@ -162,14 +182,11 @@ def test_config_override_typo_is_one_line_with_the_hint():
     assert "--config.train.stepz" in lines[0] and 'Did you mean "steps"' in lines[0]
 
 
-def test_folders_skip_unreadable_files_and_count_them(files, tmp_path):
+def test_folders_skip_unreadable_files_and_count_them(files, outcomes):
     """upscale, evaluate and training treat a bad file in a folder alike: a
     warning naming it, the rest done, and (for the tools) an "N skipped" line."""
-    upscale, evaluate = (
-        run_cases("upscale", [["--model=bicubic", f"--input={files}/mixed", f"--output={tmp_path}/x2"]])[0],
-        run_cases("evaluate", [["--model=bicubic", f"--data={files}/mixed", "--scale=2"]])[0],
-    )
-    for result in (upscale, evaluate):
+    tmp_path = outcomes["output_folder"]
+    for result in (outcomes[("folder", "upscale")], outcomes[("folder", "evaluate")]):
         assert result["code"] == 0 and not result["traceback"], result["stderr"]
         assert "2 unreadable files skipped" in result["stdout"]
         assert "broken.png" in result["stderr"] and "bomb.png" in result["stderr"]
@@ -194,9 +211,9 @@ def test_exif_orientation_is_applied(tmp_path):
     assert np.abs(upright - np.rot90(ramp, k=-1)).mean() < 3
 
 
-@pytest.mark.parametrize("tool", ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr"])
-def test_help_prints_the_tools_own_flags_and_exits_0(tool):
-    result = run_cases(tool, [["--help"]])[0]
+@pytest.mark.parametrize("tool", HELP_TOOLS)
+def test_help_prints_the_tools_own_flags_and_exits_0(outcomes, tool):
+    result = outcomes[("help", tool)]
     assert result["code"] == 0, result["stderr"]
     text = result["stdout"]
     assert text.startswith(f"tfsr-{tool.replace('_', '-')}") and "flags:" in text and "--helpfull" in text

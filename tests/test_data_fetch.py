@@ -63,11 +63,12 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         if "Range" in self.headers:
             start = int(self.headers["Range"].split("=")[1].split("-")[0])
             self.server.ranges.append(start)
+        # Counted before sending: the client may finish reading before this thread goes on.
+        self.server.sent += len(data) - start
         self.send_response(206 if start else 200)
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
         self.wfile.write(data[start:])
-        self.server.sent += len(data) - start
 
     def log_message(self, *args):
         pass

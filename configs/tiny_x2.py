@@ -11,30 +11,8 @@ training images in $TFSR_DATA/train (T91, BSD200, BSDS500test, CQ100,
 Unsplash30; no benchmark image).  Validation on Set5 only monitors the run.
 """
 
-from tfsr.config import get_config as base_config
-
-DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
-TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")
+from tfsr.config import tiny_config
 
 
 def get_config(arch="ecbsr"):
-    config = base_config()
-    config.arch = arch
-    config.scale = 2
-    config.train_data = ",".join(f"{DATA}/train/{name}" for name in TRAIN_SETS)
-    config.val_data = f"{DATA}/val/Set5"
-    config.train.update(
-        {
-            "steps": 10000,
-            "batch_size": 16,
-            "patch_size": 32,
-            "learning_rate": 1e-3,
-            "schedule": "cosine",
-            "final_lr_fraction": 0.01,
-            "ema": 0.999,
-            "loss": "charbonnier",
-            "checkpoint_every": 2000,
-            "log_every": 1000,
-        }
-    )
-    return config
+    return tiny_config(arch, scale=2, steps=10000)

@@ -10,17 +10,14 @@ twice) and scored on Set5; the winners are then trained with
 configs/tiny_x2.py's full budget.
 """
 
-from tfsr.config import search_config
-
-DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
-TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")  # as configs/tiny_x2.py
+from tfsr.config import TINY_TRAIN_DATA, search_config
 
 
 def get_config(max_gmacs="2.3"):
     config = search_config()
     config.scale = 2
-    config.train_data = ",".join(f"{DATA}/train/{name}" for name in TRAIN_SETS)
-    config.val_data = f"{DATA}/val/Set5"
+    config.train_data = TINY_TRAIN_DATA  # as configs/tiny_x2.py
+    config.val_data = "$TFSR_DATA/val/Set5"
     config.space.update({"kind": "plain", "blocks": ("conv", "ecb", "collapsible"), "activations": ("relu", "prelu")})
     config.search.update(
         {"max_trials": 16, "population_size": 6, "max_mult_adds": float(max_gmacs) * 1e9, "lr_size": "640x360"}

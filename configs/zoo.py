@@ -17,33 +17,14 @@ Charbonnier) on all 614 images of $TFSR_DATA/train (this project's
 ../shared/data).
 """
 
-from tfsr.config import get_config as base_config
+from tfsr.config import tiny_config
 
-DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
-TRAIN_SETS = ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")
 SCALES = {"x2": 2, "x3": 3, "x4": 4}
 
 
 def get_config(entry="x2"):
     if entry not in SCALES:
         raise ValueError(f"unknown zoo entry {entry!r}; the entries are {', '.join(SCALES)}")
-    config = base_config()
-    config.arch = "abpn_m4c20"
-    config.scale = SCALES[entry]
-    config.train_data = ",".join(f"{DATA}/train/{name}" for name in TRAIN_SETS)
-    config.val_data = f"{DATA}/val/Set5"
-    config.train.update(
-        {
-            "steps": 30000,
-            "batch_size": 16,
-            "patch_size": 32,
-            "learning_rate": 1e-3,
-            "schedule": "cosine",
-            "final_lr_fraction": 0.01,
-            "ema": 0.999,
-            "loss": "charbonnier",
-            "checkpoint_every": 2000,
-            "log_every": 2000,
-        }
-    )
+    config = tiny_config("abpn_m4c20", scale=SCALES[entry], steps=30000)
+    config.train.log_every = 2000
     return config

@@ -109,6 +109,39 @@ def search_config():
     return config
 
 
+# All 614 clean training images of the data root (T91, BSD200, BSDS500test,
+# CQ100, Unsplash30; no benchmark image): the tiny-model configs train on them.
+TINY_TRAIN_DATA = ",".join(
+    f"$TFSR_DATA/train/{name}" for name in ("T91", "BSD200", "BSDS500test", "CQ100", "Unsplash30")
+)
+
+
+def tiny_config(arch="ecbsr", scale=2, steps=10000):
+    """The tiny-model recipe (configs/tiny_x2.py, configs/zoo.py): batch 16,
+    32x32 LR patches, Adam 1e-3 with cosine decay to 1e-5, EMA 0.999,
+    Charbonnier, on `TINY_TRAIN_DATA`, validated on Set5."""
+    config = get_config("train")
+    config.arch = arch
+    config.scale = scale
+    config.train_data = TINY_TRAIN_DATA
+    config.val_data = "$TFSR_DATA/val/Set5"
+    config.train.update(
+        {
+            "steps": steps,
+            "batch_size": 16,
+            "patch_size": 32,
+            "learning_rate": 1e-3,
+            "schedule": "cosine",
+            "final_lr_fraction": 0.01,
+            "ema": 0.999,
+            "loss": "charbonnier",
+            "checkpoint_every": 2000,
+            "log_every": 1000,
+        }
+    )
+    return config
+
+
 def dlsr_config():
     """DLSR's differentiable search (tfsr-search-dlsr): the supernet's shape,
     the alternating optimization and the cost term."""

@@ -65,20 +65,35 @@ def candidate_mult_adds(space, lr_size):
     return np.array(costs, dtype=np.float64)
 
 
+class ExpectedCost:
+    """E[mult-adds] of the derived network under softmax(alpha), for one LR
+    input of `lr_size`: the candidates' costs and the rest of the network's
+    are counted once here, so a call is a few `keras.ops` on alpha."""
+
+    def __init__(self, space, lr_size):
+        self.space = space
+        costs = candidate_mult_adds(space, lr_size)
+        self.candidate_costs = costs.astype(np.float32)
+        one_op = derive(space, np.eye(len(space.candidates))[np.zeros(space.steps, int)])  # every step candidate 0
+        self.fixed = count(one_op, lr_size).mult_adds - space.blocks * space.steps * costs[0]
+
+    def __call__(self, alpha):
+        weights = keras.ops.softmax(keras.ops.convert_to_tensor(alpha, "float32"), axis=-1)
+        return self.fixed + self.space.blocks * keras.ops.sum(weights * self.candidate_costs)
+
+
 def expected_mult_adds(space, alpha, lr_size):
     """E[mult-adds] of the derived network under softmax(alpha) (a
     `keras.ops` scalar, differentiable in `alpha`)."""
-    costs = candidate_mult_adds(space, lr_size)
-    one_op = derive(space, np.eye(len(space.candidates))[np.zeros(space.steps, int)])  # every step candidate 0
-    fixed = count(one_op, lr_size).mult_adds - space.blocks * space.steps * costs[0]
-    weights = keras.ops.softmax(keras.ops.convert_to_tensor(alpha, "float32"), axis=-1)
-    mixed = keras.ops.sum(weights * keras.ops.convert_to_tensor(costs.astype(np.float32)))
-    return fixed + space.blocks * mixed
+    return ExpectedCost(space, lr_size)(alpha)
 
 
-def cost_penalty(space, alpha, lr_size, unit=1e9):
-    """The search's cost term: expected mult-adds in units of `unit` (G)."""
-    return expected_mult_adds(space, alpha, lr_size) / unit
+PENALTY_UNIT = 1e9  # the cost term counts G mult-adds
+
+
+def cost_penalty(space, alpha, lr_size):
+    """The search's cost term: expected mult-adds in G."""
+    return expected_mult_adds(space, alpha, lr_size) / PENALTY_UNIT
 
 
 def derive(space, alpha, beta=None, name="dlsr"):

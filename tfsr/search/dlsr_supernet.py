@@ -13,7 +13,7 @@ Only `keras.layers` / `keras.ops`: it trains under TensorFlow and JAX.
 `search` alternates, as DLSR does (first order): weight phases on one
 stream of patches (alpha and beta frozen), architecture phases on a
 held-out stream (weights frozen) with loss L1 + `penalty_weight` x the
-expected mult-adds in G (`tfsr.search.dlsr.cost_penalty`), each phase a
+expected mult-adds in G (`tfsr.search.dlsr.ExpectedCost`), each phase a
 `model.fit` of `phase_steps` steps with its own optimizer, so no backend's
 gradient API is used.  `derive` then turns alpha and beta into the
 `ArchSpec` that the builder, trainer and exporters take.
@@ -26,7 +26,7 @@ from tfsr.arch.blocks.distill import emit_candidate
 from tfsr.arch.builder import make_layer
 from tfsr.arch.graph import OpGraph
 from tfsr.arch.layers import PixelShuffle
-from tfsr.search.dlsr import cost_penalty, derive
+from tfsr.search.dlsr import PENALTY_UNIT, ExpectedCost, derive
 
 
 def _activation(kind):
@@ -100,7 +100,8 @@ class DlsrSupernet(keras.Model):
         self.refine = keras.layers.Conv2D(nf, 3, padding="same")
         self.tail = keras.layers.Conv2D(space.channels * s * s, 3, padding="same")
         self.shuffle = PixelShuffle(s)
-        self.lr_size = (360, 640)  # the penalty counts G mult-adds for a 640x360 LR input
+        # The penalty counts G mult-adds for a 640x360 LR input; the costs are counted once, here.
+        self.expected_cost = ExpectedCost(space, (360, 640))
 
     def architecture_variables(self):
         return [self.alpha, *self.betas]
@@ -121,7 +122,7 @@ class DlsrSupernet(keras.Model):
         anchor = keras.ops.concatenate([x] * (self.space.scale**2), axis=-1)
         # The cost term joins the loss here so that fit() minimizes it with
         # the architecture weights (it is constant while they are frozen).
-        self.add_loss(self.penalty_weight * cost_penalty(self.space, self.alpha, self.lr_size))
+        self.add_loss(self.penalty_weight * self.expected_cost(self.alpha) / PENALTY_UNIT)
         return self.shuffle(self.tail(y) + anchor)
 
     def derive(self, name="dlsr"):
@@ -132,7 +133,7 @@ class DlsrSupernet(keras.Model):
 def _freeze(model, architecture):
     """Trains either the architecture weights (True) or the others (False)."""
     arch = {id(v) for v in model.architecture_variables()}
-    for v in model.trainable_variables + model.non_trainable_variables:
+    for v in model.variables:
         if v is model.penalty_weight:
             continue
         v.trainable = (id(v) in arch) == architecture

@@ -32,18 +32,17 @@ def main(argv):
         print(f"data root: {root} (from {data_root.where()})\n")
         print(f"{'set':<13}{'folder':<18}{'images':>7}  {'installed':<10} source")
         for s in catalog.SETS.values():
-            installed = os.path.isdir(os.path.join(root, s.folder)) and bool(os.listdir(os.path.join(root, s.folder)))
-            source = s.url or "--from only (no official URL)"
-            print(f"{s.name:<13}{s.folder:<18}{s.images:>7}  {'yes' if installed else '-':<10} {source}")
+            installed = "yes" if fetch.is_installed(s, root) else "-"
+            print(f"{s.name:<13}{s.folder:<18}{s.images:>7}  {installed:<10} {s.url or '--from only (no official URL)'}")
         return
     unknown = [name for name in FLAGS.get if name.lower() not in catalog.SETS]
     if unknown:
         common.fail(f"--get: unknown set {', '.join(unknown)}; known: {', '.join(s.name for s in catalog.SETS.values())}")
-    if (FLAGS["from"].value or FLAGS.url) and len(FLAGS.get) > 1:
+    source = FLAGS["from"].value  # "from" is a Python keyword: no FLAGS.from
+    if (source or FLAGS.url) and len(FLAGS.get) > 1:
         common.fail("--from and --url install one set at a time; name one in --get")
     for name in FLAGS.get:
-        fetch.install(catalog.SETS[name.lower()], root, source=FLAGS["from"].value and os.path.expanduser(
-            FLAGS["from"].value), url=FLAGS.url)  # fmt: skip
+        fetch.install(catalog.SETS[name.lower()], root, source=source and os.path.expanduser(source), url=FLAGS.url)
 
 
 def entry():

@@ -152,6 +152,12 @@ def copy_folder(folder, member, target):
     return count
 
 
+def is_installed(data_set, root):
+    """Whether `data_set`'s folder under `root` exists and holds something."""
+    folder = os.path.join(root, data_set.folder)
+    return os.path.isdir(folder) and bool(os.listdir(folder))
+
+
 def install(data_set, root, source=None, url=None, log=print):
     """Installs `data_set` (a `catalog.DataSet`) under `root`.
 
@@ -160,7 +166,7 @@ def install(data_set, root, source=None, url=None, log=print):
     folder.  An installed set is left as it is.
     """
     folder = os.path.join(root, data_set.folder)
-    if os.path.isdir(folder) and os.listdir(folder):
+    if is_installed(data_set, root):
         log(f"{data_set.name}: already installed in {folder}")
         return folder
     if source is None:

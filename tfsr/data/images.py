@@ -96,13 +96,13 @@ def load_folder(folders, min_size=1):
     """
     if isinstance(folders, str):
         folders = [f for f in folders.split(",") if f]
-    images, paths = [], []
+    images, paths, skipped = [], [], SkippedFiles()
     for folder in map(data_root.expand, folders):
         files = list_images(folder)
         if not files:
             raise UserError(f"no image files (png/jpg/bmp/tif) found in {folder}")
         for path in files:
-            image = load_or_skip(path, SkippedFiles(), mode="rgb")
+            image = load_or_skip(path, skipped, mode="rgb")
             if image is None:
                 continue
             if min(image.shape[:2]) < min_size:

@@ -74,6 +74,24 @@ def test_tiny_search_respects_constraints_and_resumes_its_state(tmp_path):
     assert again.origins == oracle.origins and len(again.completed()) == 6
 
 
+def test_time_budget_stops_new_trials_and_counts_across_resumes(tmp_path):
+    tuner = make_tuner(tiny_config(max_trials=2, population_size=2), str(tmp_path))
+    tuner.search()
+    spent = tuner.oracle.time_spent()
+    assert len(tuner.oracle.trial_seconds) == 2 and spent > 0
+    # Resumed with more trials allowed but a budget already spent: nothing new runs.
+    cfg = tiny_config(max_trials=6, population_size=2, time_budget=spent * 0.99)
+    resumed = make_tuner(cfg, str(tmp_path))
+    assert resumed.oracle.time_spent() == pytest.approx(spent)
+    resumed.search()
+    assert len(resumed.oracle.completed()) == 2
+    # With room for about one more trial, the search goes on, then stops.
+    cfg.search.time_budget = spent * 1.2
+    more = make_tuner(cfg, str(tmp_path))
+    more.search()
+    assert 3 <= len(more.oracle.completed()) < 6
+
+
 def test_search_cli_writes_front_and_resumes_after_sigkill(tmp_path):
     workdir = tmp_path / "run"
     args = [*TINY, f"--workdir={workdir}"]

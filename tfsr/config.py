@@ -88,6 +88,7 @@ def search_config():
             "top_k": 3,
             "seed": 0,
             "worker_timeout": 600,  # s without heartbeat before a trial is reassigned
+            "time_budget": 0.0,  # s of trials in all before no new one starts; 0 = only max_trials
         }
     )
     config.space = ml_collections.ConfigDict(

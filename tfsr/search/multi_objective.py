@@ -51,10 +51,14 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
     population_size: initial trials, then the NSGA-II population size.
     worker_timeout: seconds without heartbeat before a trial is reclaimed
         (0: never).
+    time_budget: seconds; no new trial starts once the ended trials have
+        taken this long in all (summed over workers, kept across resumes;
+        0: no limit), so two searches can be given the same compute.
     seed: RNG seed.
     """
 
-    def __init__(self, objective, max_trials=20, population_size=8, worker_timeout=600, seed=0, **kwargs):
+    def __init__(self, objective, max_trials=20, population_size=8, worker_timeout=600, time_budget=0, seed=0,
+                 **kwargs):  # fmt: skip
         super().__init__(
             objective=objective,
             max_trials=max_trials,
@@ -64,6 +68,9 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
         )
         self.population_size = population_size
         self.worker_timeout = worker_timeout
+        self.time_budget = float(time_budget or 0)
+        self.trial_seconds = {}  # trial_id -> wall seconds from creation to end
+        self._started = {}  # trial_id -> time.time() at creation (not persisted)
         self.rng = np.random.default_rng(seed)
         self.origins = {}  # trial_id -> how it was proposed
         self.proposal_info = {}  # trial_id -> Proposal.info, until the trial ends
@@ -126,7 +133,15 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
         better = i if (rank[i], -crowd[i]) <= (rank[j], -crowd[j]) else j
         return population[int(better)]
 
+    def time_spent(self):
+        """Seconds the ended trials took, in all."""
+        return sum(self.trial_seconds.values())
+
     def populate_space(self, trial_id):
+        if self.time_budget and self.time_spent() >= self.time_budget:
+            print(f"[search] time budget spent ({self.time_spent():.0f} of {self.time_budget:.0f} s): no new trial",
+                  flush=True)  # fmt: skip
+            return {"status": TrialStatus.STOPPED, "values": None}
         evolving = len(self.completed()) >= min(self.population_size, self.max_trials)
         for _ in range(500):
             proposal = self.propose_child(*self.population()) if evolving else self.propose_initial()
@@ -155,7 +170,7 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
             return trial_module.Trial(self.hyperparameters.copy(), trial_id=None, status=TrialStatus.IDLE)
         trial = super().create_trial(tuner_id)
         if trial.status == TrialStatus.RUNNING:
-            self._last_seen[trial.trial_id] = time.time()
+            self._last_seen[trial.trial_id] = self._started[trial.trial_id] = time.time()
         return trial
 
     def _reclaim_silent_trials(self, asking_tuner):
@@ -185,6 +200,8 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
             return  # a reclaimed trial, finished by its first worker after all
         super().end_trial(trial)
         self._last_seen.pop(trial.trial_id, None)
+        if trial.trial_id in self._started:  # (a trial resumed from a killed run counts from its restart)
+            self.trial_seconds[trial.trial_id] = time.time() - self._started.pop(trial.trial_id)
         done = self.trials[trial.trial_id]
         info = self.proposal_info.pop(trial.trial_id, None)
         self.on_trial_end(done, info)
@@ -208,6 +225,7 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
             "rng": json.dumps(self.rng.bit_generator.state),
             "origins": self.origins,
             "proposal_info": self.proposal_info,
+            "trial_seconds": self.trial_seconds,
         }
         return state
 
@@ -218,3 +236,4 @@ class MultiObjectiveOracle(keras_tuner.Oracle):
             self.rng.bit_generator.state = json.loads(mine["rng"])
             self.origins = dict(mine["origins"])
             self.proposal_info = copy.deepcopy(dict(mine.get("proposal_info", mine.get("pending_rewards", {}))))
+            self.trial_seconds = dict(mine.get("trial_seconds", {}))

@@ -50,6 +50,7 @@ class ParetoOracle(MultiObjectiveOracle):
     initial_candidates: samples drawn per initial trial to spread costs
         (1: plain random sampling).
     worker_timeout: seconds without heartbeat before a trial is reclaimed.
+    time_budget: seconds of trials in all before no new one starts (0: none).
     seed: RNG seed.
     """
 
@@ -66,6 +67,7 @@ class ParetoOracle(MultiObjectiveOracle):
         crossover_probability=0.5,
         initial_candidates=8,
         worker_timeout=600,
+        time_budget=0,
         seed=0,
         **kwargs,
     ):
@@ -74,6 +76,7 @@ class ParetoOracle(MultiObjectiveOracle):
             max_trials=max_trials,
             population_size=population_size,
             worker_timeout=worker_timeout,
+            time_budget=time_budget,
             seed=seed,
             **kwargs,
         )

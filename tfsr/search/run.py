@@ -72,6 +72,7 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
             crossover_probability=s.crossover_probability,
             initial_candidates=s.initial_candidates,
             worker_timeout=s.worker_timeout,
+            time_budget=s.time_budget,
             seed=s.seed,
         )
     except ValueError as e:

@@ -6,7 +6,14 @@ import pytest
 import tensorflow as tf
 
 from tfsr.arch import build_model, count
-from tfsr.search.dlsr import DlsrSpace, candidate_mult_adds, cost_penalty, derive, expected_mult_adds
+from tfsr.search.dlsr import (
+    DlsrSpace,
+    candidate_mult_adds,
+    cost_penalty,
+    derive,
+    derive_within,
+    expected_mult_adds,
+)
 
 SPACE = DlsrSpace(nf=12, blocks=4)
 LR = (36, 64)
@@ -49,6 +56,37 @@ def test_the_penalty_has_a_gradient_toward_cheaper_ops():
     assert float(cost_penalty(SPACE, alpha, LR)) < before
     cheapest = int(np.argmin(costs))
     assert (tf.nn.softmax(alpha, axis=-1).numpy()[:, cheapest] > p[:, cheapest]).all()
+
+
+def test_with_a_ceiling_the_penalty_counts_only_the_excess():
+    alpha = tf.Variable(np.zeros(SPACE.alpha_shape, np.float32))
+    expected = float(expected_mult_adds(SPACE, alpha, LR))
+    for ceiling, free in ((expected * 1.1, True), (expected * 0.9, False)):
+        with tf.GradientTape() as tape:
+            penalty = cost_penalty(SPACE, alpha, LR, max_mult_adds=ceiling)
+        grad = tape.gradient(penalty, alpha).numpy()
+        if free:  # under the ceiling: no cost term, no push toward cheap ops
+            assert float(penalty) == 0 and not grad.any()
+        else:
+            assert float(penalty) == pytest.approx((expected - ceiling) / 1e9, rel=1e-5) and grad.any()
+
+
+def test_derivation_under_a_ceiling_switches_the_ops_alpha_cares_least_about():
+    alpha = np.zeros(SPACE.alpha_shape)
+    alpha[:, SPACE.candidates.index("conv7")] = [3.0, 0.5, 1.0]  # step 2 prefers conv7 least
+    full = derive(SPACE, alpha)
+    one_cheaper = derive(SPACE, np.eye(len(SPACE.candidates))[[SPACE.candidates.index(o) for o in
+                                                               ("conv7", "conv1", "conv7")]])  # fmt: skip
+    ceiling = count(one_cheaper, LR).mult_adds
+    assert count(full, LR).mult_adds > ceiling
+    spec = derive_within(SPACE, alpha, None, ceiling, LR)
+    assert count(spec, LR).mult_adds <= ceiling
+    ops = spec.cells[0].options["op"].split(",")
+    assert ops[0] == ops[2] == "conv7" and ops[1] != "conv7"  # only step 2 gave up its op
+    # A ceiling under the cheapest ops cannot be met.
+    cheapest = derive(SPACE, np.eye(len(SPACE.candidates))[[SPACE.candidates.index("conv1")] * SPACE.steps])
+    with pytest.raises(ValueError, match="cheapest"):
+        derive_within(SPACE, alpha, None, count(cheapest, LR).mult_adds - 1, LR)
 
 
 def test_derivation_follows_alpha_and_beta():
@@ -111,6 +149,20 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
     run_dlsr_search(cfg, str(tmp_path), log=lambda m: None)
     spec = ArchSpec.load(str(tmp_path / "spec.json"))
     assert [c.block for c in spec.cells].count("distill") == 3
+    assert (tmp_path / "alpha.png").stat().st_size > 0 and (tmp_path / "links.png").stat().st_size > 0
+    # The checkpoint holds both optimizers' moments: a fresh supernet restores them exactly.
+    from tfsr.search.dlsr import DlsrSpace
+    from tfsr.search.dlsr_run import load_checkpoint
+    from tfsr.search.dlsr_supernet import build_supernet, make_optimizers
+
+    d = cfg.dlsr
+    fresh = build_supernet(DlsrSpace(nf=4, blocks=3, candidates=("conv1", "sep3")), 12)
+    optimizers = make_optimizers()
+    state = load_checkpoint(str(tmp_path / "checkpoint.npz"), fresh, optimizers)
+    assert state["done"] == 2 and d.search_steps == 2
+    assert [int(opt.iterations.numpy()) for opt in optimizers] == [2, 2]
+    moments = [v for v in optimizers[1].variables if "momentum" in v.path]
+    assert moments and all(np.abs(np.asarray(m)).max() > 0 for m in moments)
     # A longer run in the same folder continues from the checkpoint.
     second = run_tool("search_dlsr", "--config.dlsr.search_steps=4", *tiny)
     assert second.returncode == 0, second.stderr[-3000:]

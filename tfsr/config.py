@@ -160,6 +160,9 @@ def dlsr_config():
             "warmup": 200,
             "phase_steps": 100,  # steps per weight / architecture phase
             "penalty_weight": 0.01,  # per G mult-adds (640x360 LR) of the expected derived network
+            # G mult-adds at 640x360 (0: none): the cost term counts only the expected excess over it,
+            # and the derived network is made to fit under it (cheaper ops where alpha loses least)
+            "max_mult_adds": 0.0,
             "weight_lr": 5e-4,
             "arch_lr": 3e-4,
             "batch_size": 16,

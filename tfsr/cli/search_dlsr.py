@@ -6,8 +6,11 @@
 Trains the supernet's weights on --config's train_data and its architecture
 weights on arch_data (disjoint images), with a cost term that is the
 expected mult-adds of the derived network (differentiable in alpha).
-Writes WORKDIR/spec.json, the derived architecture.  Running the same
-command again resumes from the last finished round.
+Writes WORKDIR/spec.json, the derived architecture, and alpha.png /
+links.png, the architecture weights as heat maps.  With
+--config.dlsr.max_mult_adds=G the derived network fits under G mult-adds
+(640x360 LR).  Running the same command again resumes from the last
+finished round.
 """
 
 import os
@@ -35,6 +38,8 @@ def main(argv):
         common.fail(f"config.dlsr.candidates: unknown or empty {bad or []}; known: {sorted(CANDIDATES)}")
     if d.nf < 2 or d.nf % 2 or d.blocks < 3 or d.steps < 1 or d.search_steps < 1 or d.phase_steps < 1:
         common.fail("config.dlsr: nf must be even, blocks >= 3, steps, search_steps and phase_steps positive")
+    if d.max_mult_adds < 0 or d.penalty_weight < 0:
+        common.fail("config.dlsr: max_mult_adds and penalty_weight must be >= 0")
     run_dlsr_search(cfg, os.path.abspath(common.workdir(FLAGS.workdir)))
 
 

@@ -91,9 +91,40 @@ def expected_mult_adds(space, alpha, lr_size):
 PENALTY_UNIT = 1e9  # the cost term counts G mult-adds
 
 
-def cost_penalty(space, alpha, lr_size):
-    """The search's cost term: expected mult-adds in G."""
-    return expected_mult_adds(space, alpha, lr_size) / PENALTY_UNIT
+def cost_penalty(space, alpha, lr_size, max_mult_adds=0.0):
+    """The search's cost term: expected mult-adds in G, or with a ceiling
+    (`max_mult_adds` > 0) only what the expectation exceeds it by, so the
+    search is free to choose below it."""
+    return excess(expected_mult_adds(space, alpha, lr_size), max_mult_adds) / PENALTY_UNIT
+
+
+def excess(expected, max_mult_adds):
+    """`expected` itself without a ceiling (`max_mult_adds` 0), else its
+    part above `max_mult_adds` (either may be a tensor)."""
+    return keras.ops.where(max_mult_adds > 0, keras.ops.relu(expected - max_mult_adds), expected)
+
+
+def derive_within(space, alpha, beta, max_mult_adds, lr_size, name="dlsr"):
+    """`derive`, then while the network costs more than `max_mult_adds` at
+    `lr_size`, the step op whose switch to a cheaper candidate gives up the
+    least softmax(alpha) weight is switched.  Raises ValueError when even
+    the cheapest ops exceed the ceiling."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    weights = np.exp(alpha - alpha.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    costs = candidate_mult_adds(space, lr_size)
+    choice = np.argmax(weights, axis=-1)
+    while True:
+        spec = derive(space, np.eye(len(space.candidates))[choice], beta, name=name)
+        if count(spec, lr_size).mult_adds <= max_mult_adds:
+            return spec
+        switches = [(weights[s, choice[s]] - weights[s, k], s, k)
+                    for s in range(space.steps) for k in range(len(costs)) if costs[k] < costs[choice[s]]]  # fmt: skip
+        if not switches:
+            raise ValueError(f"even the cheapest candidate ops cost {count(spec, lr_size).mult_adds / 1e9:.2f}G "
+                             f"mult-adds, over the ceiling of {max_mult_adds / 1e9:.2f}G")  # fmt: skip
+        _, s, k = min(switches)
+        choice[s] = k
 
 
 def derive(space, alpha, beta=None, name="dlsr"):

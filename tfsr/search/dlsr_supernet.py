@@ -13,7 +13,8 @@ Only `keras.layers` / `keras.ops`: it trains under TensorFlow and JAX.
 `search` alternates, as DLSR does (first order): weight phases on one
 stream of patches (alpha and beta frozen), architecture phases on a
 held-out stream (weights frozen) with loss L1 + `penalty_weight` x the
-expected mult-adds in G (`tfsr.search.dlsr.ExpectedCost`), each phase a
+expected mult-adds in G (`tfsr.search.dlsr.ExpectedCost`; with a ceiling,
+only what they exceed it by), each phase a
 `model.fit` of `phase_steps` steps with its own optimizer, so no backend's
 gradient API is used.  `derive` then turns alpha and beta into the
 `ArchSpec` that the builder, trainer and exporters take.
@@ -26,7 +27,7 @@ from tfsr.arch.blocks.distill import emit_candidate
 from tfsr.arch.builder import make_layer
 from tfsr.arch.graph import OpGraph
 from tfsr.arch.layers import PixelShuffle
-from tfsr.search.dlsr import PENALTY_UNIT, ExpectedCost, derive
+from tfsr.search.dlsr import PENALTY_UNIT, ExpectedCost, derive, excess
 
 
 def _activation(kind):
@@ -91,6 +92,8 @@ class DlsrSupernet(keras.Model):
         self.betas = [self.add_weight(shape=(n,), initializer=small, name=f"beta{k + 3}")
                       for k, n in enumerate(space.beta_sizes())]  # fmt: skip
         self.penalty_weight = self.add_weight(shape=(), initializer="zeros", trainable=False, name="penalty_weight")
+        # A mult-adds ceiling (0: none): the cost term is then what E[mult-adds] exceeds it by.
+        self.max_mult_adds = self.add_weight(shape=(), initializer="zeros", trainable=False, name="max_mult_adds")
         self.stem = keras.layers.Conv2D(nf, 3, padding="same")
         self.blocks = [SuperDistillBlock(space, name=f"block{k + 1}") for k in range(space.blocks)]
         self.fusers = [keras.layers.Conv2D(nf, 1) for _ in space.beta_sizes()]
@@ -122,7 +125,8 @@ class DlsrSupernet(keras.Model):
         anchor = keras.ops.concatenate([x] * (self.space.scale**2), axis=-1)
         # The cost term joins the loss here so that fit() minimizes it with
         # the architecture weights (it is constant while they are frozen).
-        self.add_loss(self.penalty_weight * self.expected_cost(self.alpha) / PENALTY_UNIT)
+        over = excess(self.expected_cost(self.alpha), self.max_mult_adds)
+        self.add_loss(self.penalty_weight * over / PENALTY_UNIT)
         return self.shuffle(self.tail(y) + anchor)
 
     def derive(self, name="dlsr"):
@@ -134,7 +138,7 @@ def _freeze(model, architecture):
     """Trains either the architecture weights (True) or the others (False)."""
     arch = {id(v) for v in model.architecture_variables()}
     for v in model.variables:
-        if v is model.penalty_weight:
+        if v is model.penalty_weight or v is model.max_mult_adds:
             continue
         v.trainable = (id(v) in arch) == architecture
 
@@ -145,22 +149,52 @@ def build_supernet(space, patch_size=24):
     return model
 
 
+def make_optimizers(weight_lr=5e-4, arch_lr=3e-4):
+    """DLSR's two optimizers: (weights: Adam, architecture: Adam with beta_1 0.5)."""
+    return keras.optimizers.Adam(weight_lr), keras.optimizers.Adam(arch_lr, beta_1=0.5, beta_2=0.999)
+
+
+def optimizer_state(model, optimizers):
+    """The optimizers' variables as arrays: {"weights": [...], "arch": [...]}
+    (an optimizer not built yet has none)."""
+    return {key: [np.asarray(v) for v in opt.variables] if opt.built else []
+            for key, opt in zip(("weights", "arch"), optimizers)}  # fmt: skip
+
+
+def restore_optimizers(model, optimizers, state):
+    """Builds `optimizers` on the variables they update and loads `state`
+    (from `optimizer_state`), so a resumed search keeps Adam's moments."""
+    for architecture, opt, key in ((False, optimizers[0], "weights"), (True, optimizers[1], "arch")):
+        if not len(state.get(key, [])):
+            continue
+        _freeze(model, architecture)
+        opt.build(model.trainable_variables)
+        if len(opt.variables) != len(state[key]):
+            raise ValueError(f"the {key} optimizer has {len(opt.variables)} variables, "
+                             f"the checkpoint {len(state[key])}")  # fmt: skip
+        for v, value in zip(opt.variables, state[key]):
+            v.assign(value)
+    _freeze(model, architecture=False)
+
+
 def search(space, weight_batches, arch_batches, steps, penalty_weight=0.0, phase_steps=50, warmup=0,
-           weight_lr=5e-4, arch_lr=3e-4, patch_size=24, model=None, start=0, on_round=None,
-           log=print):  # fmt: skip
+           weight_lr=5e-4, arch_lr=3e-4, patch_size=24, model=None, optimizers=None, start=0, on_round=None,
+           max_mult_adds=0.0, log=print):  # fmt: skip
     """Runs DLSR's alternating search up to `steps` weight steps; returns the supernet.
 
     `weight_batches` and `arch_batches`: iterables of `(lr, hr)` batches
     from two disjoint image sets.  The first `warmup` steps train weights
     only; after that each `phase_steps` weight steps are followed by
-    `phase_steps` architecture steps.  To resume, pass the `model` and the
-    weight steps already done as `start`; `on_round(model, done)` is called
-    after each round (to checkpoint).
+    `phase_steps` architecture steps.  To resume, pass the `model`, its
+    `optimizers` (`make_optimizers`, restored) and the weight steps already
+    done as `start`; `on_round(model, optimizers, done)` is called after
+    each round (to checkpoint).  `max_mult_adds` (> 0): the cost term only
+    counts what the expected mult-adds (640x360 LR) exceed it by.
     """
     model = model or build_supernet(space, patch_size)
     model.penalty_weight.assign(float(penalty_weight))
-    weight_opt = keras.optimizers.Adam(weight_lr)
-    arch_opt = keras.optimizers.Adam(arch_lr, beta_1=0.5, beta_2=0.999)
+    model.max_mult_adds.assign(float(max_mult_adds))
+    weight_opt, arch_opt = optimizers or make_optimizers(weight_lr, arch_lr)
     weight_iter, arch_iter = iter(weight_batches), iter(arch_batches)
     done = start
     while done < steps:
@@ -178,7 +212,7 @@ def search(space, weight_batches, arch_batches, steps, penalty_weight=0.0, phase
         else:
             log(f"[dlsr] step {done}/{steps}  (weights only until step {warmup})")
         if on_round:
-            on_round(model, done)
+            on_round(model, (weight_opt, arch_opt), done)
     _freeze(model, architecture=False)
     return model
 

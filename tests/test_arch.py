@@ -20,15 +20,17 @@ def random_specs(n, seed=0, scale=2):
 
 
 def dlsr_like_spec(op="sep5", nf=12, dilated=True):
-    """DLSR's derived form: distillation cells with a searched op, a dilated
-    and a separable cell, fused, on the anchor residual.  `dilated=False`
+    """DLSR's derived form: distillation cells with a searched op (the
+    second with ESA), a dilated and a separable cell, fused, on the anchor
+    residual.  `dilated=False`
     puts plain convs where the dilated ones were."""
     spec = ArchSpec.from_dict({
         "name": f"dlsr_{op}", "scale": 2, "channels": 1,
         "stem": {"filters": nf, "kernel": 3, "activation": "linear"},
         "cells": [
             {"block": "distill", "channels": nf, "kernel": 3, "activation": "relu", "options": {"op": op}},
-            {"block": "distill", "channels": nf, "kernel": 3, "activation": "prelu", "options": {"op": "dil3", "steps": 2}},
+            {"block": "distill", "channels": nf, "kernel": 3, "activation": "prelu",
+             "options": {"op": "dil3", "steps": 2, "esa": True}},
             {"block": "dilated", "channels": nf, "kernel": 3, "activation": "relu", "inputs": [1, 2]},
             {"block": "sepconv", "channels": nf, "kernel": 5, "activation": "relu"},
         ],

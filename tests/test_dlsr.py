@@ -1,6 +1,8 @@
 """DLSR's space: candidate costs from the cost model, a cost penalty with a
 real gradient, and the derivation of an ArchSpec from alpha and beta."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -28,13 +30,16 @@ def test_candidate_costs_are_the_cost_models():
     assert costs["conv1"] < costs["sep3"] < costs["conv3"] < costs["conv5"] < costs["conv7"]
 
 
-def test_expected_cost_of_a_one_hot_alpha_is_the_derived_networks_cost():
+@pytest.mark.parametrize("esa", [False, True])
+def test_expected_cost_of_a_one_hot_alpha_is_the_derived_networks_cost(esa):
+    space = dataclasses.replace(SPACE, esa=esa)
     rng = np.random.default_rng(0)
     for _ in range(3):
-        choice = rng.integers(len(SPACE.candidates), size=SPACE.steps)
-        one_hot = np.eye(len(SPACE.candidates))[choice]
-        spec = derive(SPACE, one_hot)
-        expected = float(expected_mult_adds(SPACE, 60.0 * one_hot, LR))  # softmax of it is one-hot
+        choice = rng.integers(len(space.candidates), size=space.steps)
+        one_hot = np.eye(len(space.candidates))[choice]
+        spec = derive(space, one_hot)
+        assert all(c.options.get("esa", False) == esa for c in spec.cells if c.block == "distill")
+        expected = float(expected_mult_adds(space, 60.0 * one_hot, LR))  # softmax of it is one-hot
         assert expected == pytest.approx(count(spec, LR).mult_adds, rel=1e-6)
         assert count(spec, LR).params == build_model(spec).count_params()
 
@@ -138,17 +143,19 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
 
     tiny = ["--config.dlsr.nf=4", "--config.dlsr.blocks=3", "--config.dlsr.candidates=('conv1','sep3')",
             "--config.dlsr.phase_steps=2", "--config.dlsr.warmup=0", "--config.dlsr.batch_size=4",
-            "--config.dlsr.patch_size=12", f"--workdir={tmp_path}"]  # fmt: skip
+            "--config.dlsr.patch_size=12", "--config.dlsr.activation=leaky_relu", "--config.dlsr.esa=True", f"--workdir={tmp_path}"]  # fmt: skip
     # The first run in this process (as the tool runs it), the resumed one through the tool.
     from tfsr.config import dlsr_config
     from tfsr.search.dlsr_run import run_dlsr_search
 
     cfg = dlsr_config()
     cfg.dlsr.update({"nf": 4, "blocks": 3, "candidates": ("conv1", "sep3"), "phase_steps": 2, "warmup": 0,
-                     "batch_size": 4, "patch_size": 12, "search_steps": 2})  # fmt: skip
+                     "batch_size": 4, "patch_size": 12, "search_steps": 2, "activation": "leaky_relu", "esa": True})  # fmt: skip
     run_dlsr_search(cfg, str(tmp_path), log=lambda m: None)
     spec = ArchSpec.load(str(tmp_path / "spec.json"))
     assert [c.block for c in spec.cells].count("distill") == 3
+    distill = [c for c in spec.cells if c.block == "distill"]
+    assert {c.activation for c in distill} == {"leaky_relu"} and all(c.options["esa"] for c in distill)
     assert (tmp_path / "alpha.png").stat().st_size > 0 and (tmp_path / "links.png").stat().st_size > 0
     # The checkpoint holds both optimizers' moments: a fresh supernet restores them exactly.
     from tfsr.search.dlsr import DlsrSpace
@@ -156,7 +163,7 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
     from tfsr.search.dlsr_supernet import build_supernet, make_optimizers
 
     d = cfg.dlsr
-    fresh = build_supernet(DlsrSpace(nf=4, blocks=3, candidates=("conv1", "sep3")), 12)
+    fresh = build_supernet(DlsrSpace(nf=4, blocks=3, candidates=("conv1", "sep3"), esa=True), 12)
     optimizers = make_optimizers()
     state = load_checkpoint(str(tmp_path / "checkpoint.npz"), fresh, optimizers)
     assert state["done"] == 2 and d.search_steps == 2
@@ -168,3 +175,47 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
     assert second.returncode == 0, second.stderr[-3000:]
     assert "resuming the DLSR search at step 2 of 4" in second.stdout
     assert "[dlsr] step 2/" not in second.stdout and "[dlsr] step 4/4" in second.stdout
+
+
+JAX_SEARCH = r"""
+import sys
+import numpy as np, keras
+from tfsr.search.dlsr import DlsrSpace
+from tfsr.search.dlsr_supernet import search
+assert keras.backend.backend() == "jax"
+space = DlsrSpace(nf=4, blocks=3, candidates=("conv1", "sep3", "dil3"), activation="leaky_relu", esa=True)
+rng = np.random.default_rng(0)
+def batches():
+    while True:
+        hr = rng.random((4, 24, 24, 1)).astype("float32")
+        yield hr[:, ::2, ::2], hr
+# A heavy cost term and a fast architecture optimizer: two steps must favour the cheapest op.
+model = search(space, batches(), batches(), steps=4, phase_steps=2, penalty_weight=100.0, arch_lr=0.05,
+               patch_size=12, log=print)
+np.save(sys.argv[2], np.asarray(model.alpha))
+model.derive().save(sys.argv[1])
+"""
+
+
+def test_the_supernet_search_runs_under_jax(tmp_path):
+    """The GPU machine trains with Keras-on-JAX: the supernet (ESA, leaky_relu)
+    searches there, and what it derives builds under TensorFlow."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax", reason="JAX is not installed (pip install 'tfsr[jax]')")
+    from tfsr.arch import ArchSpec
+
+    spec_path, alpha_path = str(tmp_path / "spec.json"), str(tmp_path / "alpha.npy")
+    result = subprocess.run([sys.executable, "-c", JAX_SEARCH, spec_path, alpha_path], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[dlsr] step 4/4" in result.stdout
+    # The cost term's gradient reached alpha: every step now prefers conv1, the cheapest candidate.
+    alpha = np.load(alpha_path)
+    assert (np.argmax(alpha, axis=-1) == 0).all() and alpha[:, 0].min() > 0.05, alpha
+    spec = ArchSpec.load(spec_path)
+    assert spec.cells[0].options["op"] == "conv1,conv1,conv1"
+    y = build_model(spec)(np.zeros((1, 9, 11, 1), np.float32))
+    assert y.shape == (1, 18, 22, 1)

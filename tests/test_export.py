@@ -30,7 +30,7 @@ def every_op_specs():
     """Specs that together use every block type, upsampler, activation and
     global skip, a re-parameterizable stem and tail, and a clipped output."""
     blocks = sorted(BLOCKS)
-    activations = ["relu", "prelu", "tanh", "relu"]
+    activations = ["relu", "prelu", "tanh", "leaky_relu"]
     variants = [(u, ["bilinear", "nearest"][k % 2]) for k, u in enumerate(sorted(UPSAMPLERS))]
     variants.append(("subpixel", "anchor"))
     specs = []
@@ -38,8 +38,9 @@ def every_op_specs():
         cells = [
             {"block": b, "channels": 16, "kernel": 3, "repeats": 1 + (i % 2), "residual": i % 2 == 1,
              "activation": activations[(i + k) % len(activations)],
-             # distill refines in place: it reads one node of its own width.
-             "inputs": [i] if b == "distill" else list(range(i + 1))}
+             # distill and esa work in place: they read one node of their own width.
+             "inputs": [i] if b in ("distill", "esa") else list(range(i + 1)),
+             "options": {"esa": True} if b == "distill" else {}}
             for i, b in enumerate(blocks)
         ]  # fmt: skip
         anchor = skip == "anchor"

@@ -155,7 +155,8 @@ def dlsr_config():
             "blocks": 6,
             "steps": 3,  # distillation steps per block
             "candidates": ("conv1", "conv3", "conv5", "conv7", "sep3", "sep5", "sep7", "dil3", "dil5"),
-            "activation": "relu",
+            "activation": "relu",  # relu | prelu | leaky_relu (DLSR's, slope 0.05)
+            "esa": False,  # RFDN's spatial attention after each block (DLSR has it)
             "search_steps": 2000,  # weight steps; as many architecture steps after the warm-up
             "warmup": 200,
             "phase_steps": 100,  # steps per weight / architecture phase

@@ -7,19 +7,20 @@ spec.channels)`.  Outputs are not clipped, so the loss sees the raw values.
 
 import keras
 
-from tfsr.arch.graph import lower
-from tfsr.arch.layers import ChannelSplit, PixelShuffle
+from tfsr.arch.graph import LEAKY_SLOPE, lower
+from tfsr.arch.layers import ChannelSplit, PixelShuffle, ResizeLike
 from tfsr.arch.registry import BLOCKS
 from tfsr.arch.spec import as_spec
 
 
 def make_layer(op):
-    """The Keras layer of one op (of any kind but input, add, concat)."""
+    """The Keras layer of one op (of any kind but input)."""
     a = op.attrs
     if op.kind == "conv":
         if a["groups"] > 1:
             return _GroupedConv(op)
-        return keras.layers.Conv2D(a["filters"], a["kernel"], padding="same", dilation_rate=a["dilation"], name=op.name)
+        return keras.layers.Conv2D(a["filters"], a["kernel"], strides=a.get("stride", 1), padding="same",
+                                   dilation_rate=a["dilation"], name=op.name)  # fmt: skip
     if op.kind == "reparam":
         return BLOCKS[a["block"]].make_layer(op)
     if op.kind == "dwconv":
@@ -34,6 +35,8 @@ def make_layer(op):
             return keras.layers.PReLU(shared_axes=[1, 2], name=op.name)
         if a["kind"] == "clip":
             return keras.layers.ReLU(max_value=1.0, name=op.name)
+        if a["kind"] == "leaky_relu":
+            return keras.layers.LeakyReLU(LEAKY_SLOPE, name=op.name)
         return keras.layers.Activation(a["kind"], name=op.name)
     if op.kind == "add":
         return keras.layers.Add(name=op.name)
@@ -43,6 +46,12 @@ def make_layer(op):
         return keras.layers.UpSampling2D(a["factor"], interpolation=a["interpolation"], name=op.name)
     if op.kind == "depth_to_space":
         return PixelShuffle(a["block"], name=op.name)
+    if op.kind == "maxpool":
+        return keras.layers.MaxPooling2D(a["pool"], a["stride"], padding="same", name=op.name)
+    if op.kind == "resize_like":
+        return ResizeLike(a["interpolation"], name=op.name)
+    if op.kind == "mul":
+        return keras.layers.Multiply(name=op.name)
     raise ValueError(f"no Keras layer for op kind {op.kind!r}")
 
 

@@ -10,14 +10,17 @@ Conventions (those of the FSRCNN/FALSR/DLSR tables):
   *output* grid (`k^2 * C_in * C_out * H_out * W_out`), the convention under
   which FSRCNN x2 is quoted at 6.0G mult-adds for a 480x480 input.  (It does
   fewer real multiplies: TensorFlow's profiler does not count it at all.)
-* Interpolation (the optional global skip) is free, like other
-  parameter-free ops.
+* Interpolation (the optional global skip), pooling and element-wise
+  products are free, like other parameter-free ops.
+* A strided conv is counted over its output grid, ceil(H / stride) x
+  ceil(W / stride) ('same' padding).
 * Parameters include biases and PReLU slopes, i.e. `model.count_params()`.
 * A re-parameterizable block is priced as what ships, its one conv, unless
   `deployed=False` asks for its training form (all branches).
 """
 
 import dataclasses
+import math
 
 from tfsr.arch.graph import lower
 from tfsr.arch.registry import BLOCKS
@@ -32,10 +35,11 @@ class Cost:
         return {"params": self.params, "mult_adds": self.mult_adds}
 
 
-def op_cost(op, in_channels, lr_pixels):
-    """(params, mult_adds) of one op reading `in_channels` channels."""
+def op_cost(op, in_channels, lr_size):
+    """(params, mult_adds) of one op reading `in_channels` channels, for an
+    LR input of `lr_size = (height, width)`."""
     a = op.attrs
-    out_pixels = lr_pixels * op.upscale * op.upscale
+    out_pixels = math.ceil(lr_size[0] * op.upscale) * math.ceil(lr_size[1] * op.upscale)
     if op.kind == "conv":
         weights = a["kernel"] ** 2 * (in_channels // a["groups"]) * a["filters"]
         return weights + a["filters"], weights * out_pixels
@@ -59,11 +63,11 @@ def count(spec, lr_size=(480, 480), deployed=True):
     `deployed=False`: the training form (re-parameterizable blocks unfolded).
     """
     graph = lower(spec, deployed=deployed)
-    lr_pixels = int(lr_size[0]) * int(lr_size[1])
+    lr_size = (int(lr_size[0]), int(lr_size[1]))
     params = mult_adds = 0
     for op in graph.ops:
         in_channels = sum(graph[i].channels for i in op.inputs)
-        p, m = op_cost(op, in_channels, lr_pixels)
+        p, m = op_cost(op, in_channels, lr_size)
         params += p
         mult_adds += m
     return Cost(params, mult_adds)

@@ -8,20 +8,30 @@ cannot disagree about what a spec means.
 
 Primitive ops (attrs in brackets):
     input                                       the LR image
-    conv       [filters, kernel, groups, dilation]  'same' padding, with bias
+    conv       [filters, kernel, groups, dilation, stride]  'same' padding, with bias
     reparam    [filters, kernel, block, options]  a re-parameterizable conv:
                                                 trained as the `block`'s linear
                                                 branches, deployed as one `conv`
                                                 (see `tfsr.arch.reparam`)
     dwconv     [kernel]                         depthwise, with bias
     deconv     [filters, kernel, stride]        transposed conv, with bias
-    act        [kind]                           relu | prelu | tanh | clip ([0, 1])
+    act        [kind]                           relu | prelu | leaky_relu (slope
+                                                `LEAKY_SLOPE`) | tanh | clip ([0, 1])
     add, concat                                 element-wise sum, channel concat
     depth_to_space [block]                      sub-pixel shuffle
     upsample   [factor, interpolation]          nearest | bilinear resize
+    maxpool    [pool, stride]                   'same' padding
+    resize_like [interpolation]                 resizes input 0 to input 1's height
+                                                and width (bilinear)
+    mul                                         element-wise product
+
+An op's `upscale` is its resolution relative to the LR input: an int, or a
+`Fraction` after strided ops (its height is ceil(H * upscale), exactly, as
+'same' padding gives).
 """
 
 import dataclasses
+from fractions import Fraction
 from typing import Tuple
 
 from tfsr.arch import blocks as _blocks  # noqa: F401  (registers block types)
@@ -30,13 +40,16 @@ from tfsr.arch.registry import BLOCKS, UPSAMPLERS
 from tfsr.arch.spec import as_spec
 
 
+LEAKY_SLOPE = 0.05  # leaky_relu's negative slope, RFDN's and DLSR's
+
+
 @dataclasses.dataclass(frozen=True)
 class Op:
     name: str
     kind: str
     inputs: Tuple[str, ...]
     channels: int  # output channels
-    upscale: int  # output resolution relative to the LR input
+    upscale: int  # output resolution relative to the LR input (a Fraction when below it)
     attrs: dict
 
 
@@ -72,10 +85,11 @@ class OpGraph:
     def input(self, channels):
         return self._add("input", [], channels, 1, "lr_input")
 
-    def conv(self, x, filters, kernel, groups=1, dilation=1, label="conv"):
+    def conv(self, x, filters, kernel, groups=1, dilation=1, stride=1, label="conv"):
         src = self[x]
         return self._add(
-            "conv", [x], filters, src.upscale, label, filters=filters, kernel=kernel, groups=groups, dilation=dilation
+            "conv", [x], filters, _strided(src.upscale, stride), label, filters=filters, kernel=kernel, groups=groups,
+            dilation=dilation, stride=stride,
         )
 
     def reparam(self, x, filters, kernel, block, label=None, **options):
@@ -123,9 +137,26 @@ class OpGraph:
             "upsample", [x], src.channels, src.upscale * factor, label, factor=factor, interpolation=interpolation
         )
 
+    def maxpool(self, x, pool, stride, label="maxpool"):
+        src = self[x]
+        return self._add("maxpool", [x], src.channels, _strided(src.upscale, stride), label, pool=pool, stride=stride)
+
+    def resize_like(self, x, reference, interpolation="bilinear", label="resize"):
+        ref = self[reference]
+        return self._add("resize_like", [x, reference], self[x].channels, ref.upscale, label,
+                         interpolation=interpolation)  # fmt: skip
+
+    def mul(self, a, b, label="mul"):
+        src = self[a]
+        return self._add("mul", [a, b], src.channels, src.upscale, label)
+
     @property
     def output(self):
         return self.ops[-1].name
+
+
+def _strided(upscale, stride):
+    return upscale if stride == 1 else Fraction(upscale) / stride
 
 
 def lower(spec, deployed=False):
@@ -182,6 +213,6 @@ def deploy_graph(graph):
         if op.kind == "reparam":
             a = op.attrs
             op = dataclasses.replace(op, kind="conv", attrs={"filters": a["filters"], "kernel": a["kernel"], "groups": 1,
-                                                                  "dilation": 1})  # fmt: skip
+                                                                  "dilation": 1, "stride": 1})  # fmt: skip
         deployed._append(op)
     return deployed

@@ -45,3 +45,24 @@ class ChannelSplit(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups}
+
+
+@keras.saving.register_keras_serializable(package="tfsr")
+class ResizeLike(keras.layers.Layer):
+    """Resizes `x` to the height and width of `reference`: call on `[x, reference]`."""
+
+    def __init__(self, interpolation="bilinear", **kwargs):
+        super().__init__(**kwargs)
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        x, reference = inputs
+        shape = keras.ops.shape(reference)
+        return keras.ops.image.resize(x, (shape[1], shape[2]), interpolation=self.interpolation)
+
+    def compute_output_shape(self, input_shapes):
+        x, reference = input_shapes
+        return (x[0], reference[1], reference[2], x[3])
+
+    def get_config(self):
+        return {**super().get_config(), "interpolation": self.interpolation}

@@ -37,7 +37,7 @@ from typing import List, Optional
 
 from tfsr.errors import UserError
 
-ACTIVATIONS = ("relu", "prelu", "tanh", "linear")
+ACTIVATIONS = ("relu", "prelu", "leaky_relu", "tanh", "linear")  # leaky_relu: slope 0.05 (RFDN, DLSR)
 SCALES = (2, 3, 4)
 GLOBAL_SKIPS = ("none", "nearest", "bilinear", "anchor")
 

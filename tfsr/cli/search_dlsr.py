@@ -38,6 +38,8 @@ def main(argv):
         common.fail(f"config.dlsr.candidates: unknown or empty {bad or []}; known: {sorted(CANDIDATES)}")
     if d.nf < 2 or d.nf % 2 or d.blocks < 3 or d.steps < 1 or d.search_steps < 1 or d.phase_steps < 1:
         common.fail("config.dlsr: nf must be even, blocks >= 3, steps, search_steps and phase_steps positive")
+    if d.activation not in ("relu", "prelu", "leaky_relu"):
+        common.fail(f"config.dlsr.activation: {d.activation!r} is not one of relu, prelu, leaky_relu")
     if d.max_mult_adds < 0 or d.penalty_weight < 0:
         common.fail("config.dlsr: max_mult_adds and penalty_weight must be >= 0")
     run_dlsr_search(cfg, os.path.abspath(common.workdir(FLAGS.workdir)))

@@ -20,7 +20,7 @@ import tensorflow as tf
 import tf_keras
 import tensorflow_model_optimization as tfmot
 
-from tfsr.arch.graph import lower
+from tfsr.arch.graph import LEAKY_SLOPE, lower
 from tfsr.arch.reparam import deployed_weights
 from tfsr.arch.spec import as_spec
 
@@ -39,6 +39,20 @@ class TFKPixelShuffle(tf_keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "block_size": self.block_size}
+
+
+@tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
+class TFKResizeLike(tf_keras.layers.Layer):
+    def __init__(self, interpolation="bilinear", **kwargs):
+        super().__init__(**kwargs)
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        x, reference = inputs
+        return tf.image.resize(x, tf.shape(reference)[1:3], method=self.interpolation)
+
+    def get_config(self):
+        return {**super().get_config(), "interpolation": self.interpolation}
 
 
 @tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
@@ -100,13 +114,24 @@ class PReLUQuantizeConfig(_quantize.QuantizeConfig):
         return {}
 
 
+@tf_keras.utils.register_keras_serializable(package="tfsr_tfk")
+class OutputQuantizeConfig(PassThroughQuantizeConfig):
+    """For weightless layers TFMOT does not know that make new values
+    (Multiply): an 8-bit output, as TFMOT gives Add."""
+
+    def get_output_quantizers(self, layer):
+        return [_quantizers.MovingAverageQuantizer(8, per_axis=False, symmetric=False, narrow_range=False)]
+
+
 def quantize_scope():
     """The custom objects TFMOT must know to clone and quantize the model."""
     return _quantize.quantize_scope(
         {
             "TFKPixelShuffle": TFKPixelShuffle,
             "TFKChannelSplit": TFKChannelSplit,
+            "TFKResizeLike": TFKResizeLike,
             "PassThroughQuantizeConfig": PassThroughQuantizeConfig,
+            "OutputQuantizeConfig": OutputQuantizeConfig,
             "PReLUQuantizeConfig": PReLUQuantizeConfig,
         }
     )
@@ -130,7 +155,8 @@ def _layers_for(op, annotate, native_groups=False):
 
         return grouped
     if op.kind == "conv":
-        return k.Conv2D(a["filters"], a["kernel"], padding="same", dilation_rate=a["dilation"], name=op.name)
+        return k.Conv2D(a["filters"], a["kernel"], strides=a.get("stride", 1), padding="same",
+                        dilation_rate=a["dilation"], name=op.name)  # fmt: skip
     if op.kind == "dwconv":
         return k.DepthwiseConv2D(a["kernel"], padding="same", name=op.name)
     if op.kind == "deconv":
@@ -140,6 +166,8 @@ def _layers_for(op, annotate, native_groups=False):
         return _quantize.quantize_annotate_layer(layer, PReLUQuantizeConfig()) if annotate else layer
     if op.kind == "act" and a["kind"] == "clip":
         return k.ReLU(max_value=1.0, name=op.name)
+    if op.kind == "act" and a["kind"] == "leaky_relu":
+        return k.LeakyReLU(LEAKY_SLOPE, name=op.name)
     if op.kind == "act":
         return k.Activation(a["kind"], name=op.name)
     if op.kind == "add":
@@ -151,6 +179,14 @@ def _layers_for(op, annotate, native_groups=False):
     if op.kind == "depth_to_space":
         layer = TFKPixelShuffle(a["block"], name=op.name)
         return _quantize.quantize_annotate_layer(layer, PassThroughQuantizeConfig()) if annotate else layer
+    if op.kind == "maxpool":
+        return k.MaxPooling2D(a["pool"], a["stride"], padding="same", name=op.name)
+    if op.kind == "resize_like":
+        layer = TFKResizeLike(a["interpolation"], name=op.name)
+        return _quantize.quantize_annotate_layer(layer, PassThroughQuantizeConfig()) if annotate else layer
+    if op.kind == "mul":
+        layer = k.Multiply(name=op.name)
+        return _quantize.quantize_annotate_layer(layer, OutputQuantizeConfig()) if annotate else layer
     raise ValueError(f"no tf_keras layer for op kind {op.kind!r}")
 
 

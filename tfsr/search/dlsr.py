@@ -40,7 +40,8 @@ class DlsrSpace:
     blocks: int = 6
     steps: int = 3  # distillation steps per block
     candidates: Tuple[str, ...] = tuple(CANDIDATES)
-    activation: str = "relu"  # DLSR: LeakyReLU(0.05); relu/prelu run well in int8
+    activation: str = "relu"  # DLSR's: leaky_relu (slope 0.05); relu/prelu run well in int8
+    esa: bool = False  # RFDN's and DLSR's spatial attention after each block's fusion
     kept_inputs: int = 2  # earlier outputs each block k >= 3 keeps (DLSR: top-2)
 
     @property
@@ -55,13 +56,12 @@ class DlsrSpace:
 def candidate_mult_adds(space, lr_size):
     """Deployed mult-adds of each candidate op at width `nf` for one LR
     input of `lr_size = (height, width)`, from the cost model."""
-    pixels = int(lr_size[0]) * int(lr_size[1])
     costs = []
     for name in space.candidates:
         g = OpGraph()
         x = g.input(space.nf)
         emit_candidate(g, x, name, space.nf)
-        costs.append(sum(op_cost(op, sum(g[i].channels for i in op.inputs), pixels)[1] for op in g.ops[1:]))
+        costs.append(sum(op_cost(op, sum(g[i].channels for i in op.inputs), lr_size)[1] for op in g.ops[1:]))
     return np.array(costs, dtype=np.float64)
 
 
@@ -146,8 +146,8 @@ def derive(space, alpha, beta=None, name="dlsr"):
             source = [len(cells)]
         else:
             source = [block_nodes[-1]] if block_nodes else [0]
-        cells.append(CellSpec("distill", space.nf, kernel=3, activation=act, inputs=source,
-                              options={"op": ops, "steps": space.steps}))  # fmt: skip
+        options = {"op": ops, "steps": space.steps, **({"esa": True} if space.esa else {})}
+        cells.append(CellSpec("distill", space.nf, kernel=3, activation=act, inputs=source, options=options))
         block_nodes.append(len(cells))
     cells.append(CellSpec("conv", space.nf, kernel=1, activation=act, inputs=list(block_nodes)))
     cells.append(CellSpec("conv", space.nf, kernel=3, activation="linear"))

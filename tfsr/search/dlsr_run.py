@@ -60,7 +60,7 @@ def run_dlsr_search(cfg, workdir, log=print):
 
     d = cfg.dlsr
     space = DlsrSpace(scale=cfg.scale, channels=1 if cfg.color == "y" else 3, nf=d.nf, blocks=d.blocks,
-                      steps=d.steps, candidates=tuple(d.candidates), activation=d.activation)  # fmt: skip
+                      steps=d.steps, candidates=tuple(d.candidates), activation=d.activation, esa=d.esa)  # fmt: skip
     color = "y" if space.channels == 1 else "rgb"
     weights_data = PatchDataset(cfg.train_data or samples.TRAIN_DIR, cfg.scale, d.patch_size, d.batch_size,
                                 color=color, seed=d.seed)  # fmt: skip

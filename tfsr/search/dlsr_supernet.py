@@ -5,9 +5,10 @@
                    └────┴──── (block k >= 3 reads all earlier outputs so)
     concat(B1..B_n) ─ 1x1 ─ act ─ 3x3 ─ sub-pixel 3x3 ─ + anchor(x) ─ out
 
-Each B is a distillation block (`tfsr.arch.blocks.distill`) whose step-s
-refinement op is the softmax(alpha[s])-weighted sum of the candidate ops,
-each built from its op graph by the same `make_layer` the builder uses.
+Each B is a distillation block (`tfsr.arch.blocks.distill`, with ESA when
+the space has it) whose step-s refinement op is the softmax(alpha[s])-
+weighted sum of the candidate ops, each built from its op graph by the
+same `make_layer` the builder uses.
 Only `keras.layers` / `keras.ops`: it trains under TensorFlow and JAX.
 
 `search` alternates, as DLSR does (first order): weight phases on one
@@ -24,14 +25,46 @@ import keras
 import numpy as np
 
 from tfsr.arch.blocks.distill import emit_candidate
+from tfsr.arch.blocks.esa import emit_esa
 from tfsr.arch.builder import make_layer
-from tfsr.arch.graph import OpGraph
+from tfsr.arch.graph import LEAKY_SLOPE, OpGraph
 from tfsr.arch.layers import PixelShuffle
 from tfsr.search.dlsr import PENALTY_UNIT, ExpectedCost, derive, excess
 
 
 def _activation(kind):
-    return keras.layers.PReLU(shared_axes=[1, 2]) if kind == "prelu" else keras.layers.ReLU()
+    """A cell activation's layer, as the builder makes it (with a unique automatic name)."""
+    if kind == "prelu":
+        return keras.layers.PReLU(shared_axes=[1, 2])
+    if kind == "leaky_relu":
+        return keras.layers.LeakyReLU(LEAKY_SLOPE)
+    return keras.layers.Activation(kind)
+
+
+class OpGraphLayer(keras.layers.Layer):
+    """The ops of a one-input `OpGraph` as one layer, each op's layer made
+    by the builder's `make_layer`: a candidate op or ESA, as the derived
+    network will have it."""
+
+    def __init__(self, graph, **kwargs):
+        super().__init__(**kwargs)
+        self.graph = graph
+        self.op_layers = [make_layer(op) for op in graph.ops[1:]]
+
+    def call(self, x):
+        tensors = {self.graph.ops[0].name: x}
+        for op, layer in zip(self.graph.ops[1:], self.op_layers):
+            inputs = [tensors[i] for i in op.inputs]
+            tensors[op.name] = layer(inputs if len(inputs) > 1 else inputs[0])
+        return tensors[self.graph.output]
+
+
+def _graph_layer(prefix, channels, emit):
+    """An `OpGraphLayer` of what `emit(g, x)` appends over an input of `channels`."""
+    g = OpGraph()
+    g.prefix = prefix
+    emit(g, g.input(channels))
+    return OpGraphLayer(g)
 
 
 class MixedOp(keras.layers.Layer):
@@ -39,21 +72,13 @@ class MixedOp(keras.layers.Layer):
 
     def __init__(self, nf, candidates, **kwargs):
         super().__init__(**kwargs)
-        self.paths = []
-        for name in candidates:
-            g = OpGraph()
-            g.prefix = f"{self.name}_{name}_"
-            x = g.input(nf)
-            emit_candidate(g, x, name, nf)
-            self.paths.append([make_layer(op) for op in g.ops[1:]])  # each candidate is a chain
+        self.paths = [_graph_layer(f"{self.name}_{name}_", nf, lambda g, x, name=name: emit_candidate(g, x, name, nf))
+                      for name in candidates]  # fmt: skip
 
     def call(self, x, weights):
         total = 0.0
         for k, path in enumerate(self.paths):
-            y = x
-            for layer in path:
-                y = layer(y)
-            total = total + weights[k] * y
+            total = total + weights[k] * path(x)
         return total
 
 
@@ -70,6 +95,7 @@ class SuperDistillBlock(keras.layers.Layer):
         self.last = keras.layers.Conv2D(nf // 2, 3, padding="same")
         self.last_act = _activation(act)
         self.fuse = keras.layers.Conv2D(nf, 1)
+        self.esa = _graph_layer(f"{self.name}_", nf, lambda g, x: emit_esa(g, x, nf)) if space.esa else None
 
     def call(self, x, weights):
         distilled = []
@@ -77,7 +103,8 @@ class SuperDistillBlock(keras.layers.Layer):
             distilled.append(self.distill_acts[s](self.distill[s](x)))
             x = self.refine_acts[s](mixed(x, weights[s]) + x)
         distilled.append(self.last_act(self.last(x)))
-        return self.fuse(keras.ops.concatenate(distilled, axis=-1))
+        fused = self.fuse(keras.ops.concatenate(distilled, axis=-1))
+        return self.esa(fused) if self.esa else fused
 
 
 class DlsrSupernet(keras.Model):

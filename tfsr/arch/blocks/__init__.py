@@ -6,6 +6,7 @@ from tfsr.arch.blocks import (  # noqa: F401
     dilated,
     distill,
     ecb,
+    esa,
     group_conv,
     inverted_bottleneck,
     sepconv,

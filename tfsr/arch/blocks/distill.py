@@ -8,15 +8,18 @@ op (one of `CANDIDATES` for every step, or one per step, comma-separated:
         └─ op(x) + x ─ act ─┬─ 1x1 → nf/2 ─ act ─────────────┤ d2
                             └─ op(.) + . ─ act ─┬─ 1x1 ─ act ┤ d3
                                                 └─ op(.) + . ─ act ─ 3x3 → nf/2 ─ act ┤ d4
-    concat(d1, d2, d3, d4) ─ 1x1 → nf ─ out
+    concat(d1, d2, d3, d4) ─ 1x1 → nf ─ [ESA] ─ out
 
-`options.steps` (default 3) is the number of distillation steps.  DLSR
-uses LeakyReLU(0.05) inside; here the cell's activation (relu or prelu,
-which int8 runs well) is used.  RFDN's ESA attention after the fusion is
-not available yet.  A block's input must already have nf channels (the
-refinement adds its input); give the cell `inputs` of that width.
+`options.steps` (default 3) is the number of distillation steps.  The
+activation is the cell's: DLSR's is leaky_relu (slope 0.05); relu and
+prelu are also offered, which int8 runs well.  `options.esa` (default
+false) adds RFDN's enhanced spatial attention after the fusion
+(`tfsr.arch.blocks.esa`), as RFDN and DLSR have it.  A block's input must
+already have nf channels (the refinement adds its input); give the cell
+`inputs` of that width.
 """
 
+from tfsr.arch.blocks.esa import emit_esa
 from tfsr.arch.registry import BLOCKS, Block, register_block
 from tfsr.arch.spec import CellSpec
 
@@ -51,7 +54,7 @@ def step_ops(cell):
 class DistillBlock(Block):
     @classmethod
     def check(cls, cell, in_channels):
-        problem = cls.check_options(cell, positive_ints=("steps",), strings=("op",))
+        problem = cls.check_options(cell, positive_ints=("steps",), booleans=("esa",), strings=("op",))
         if problem:
             return problem
         ops = step_ops(cell)
@@ -75,4 +78,5 @@ class DistillBlock(Block):
             refined = emit_candidate(g, x, op, nf)
             x = g.act(g.add(refined, x, label=f"refine{step}_residual"), act)
         distilled.append(g.act(g.conv(x, nf // 2, 3, label="last"), act))
-        return g.conv(g.concat(distilled, label="distilled"), nf, 1, label="fuse")
+        fused = g.conv(g.concat(distilled, label="distilled"), nf, 1, label="fuse")
+        return emit_esa(g, fused, nf) if cell.options.get("esa", False) else fused

@@ -143,17 +143,18 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
 
     tiny = ["--config.dlsr.nf=4", "--config.dlsr.blocks=3", "--config.dlsr.candidates=('conv1','sep3')",
             "--config.dlsr.phase_steps=2", "--config.dlsr.warmup=0", "--config.dlsr.batch_size=4",
-            "--config.dlsr.patch_size=12", "--config.dlsr.activation=leaky_relu", "--config.dlsr.esa=True", f"--workdir={tmp_path}"]  # fmt: skip
+            "--config.dlsr.patch_size=12", "--config.dlsr.activation=leaky_relu", "--config.dlsr.esa=True", "--config.scale=3", f"--workdir={tmp_path}"]  # fmt: skip
     # The first run in this process (as the tool runs it), the resumed one through the tool.
     from tfsr.config import dlsr_config
     from tfsr.search.dlsr_run import run_dlsr_search
 
     cfg = dlsr_config()
+    cfg.scale = 3  # (x2 is configs/dlsr_x2.py's; any scale searches the same way)
     cfg.dlsr.update({"nf": 4, "blocks": 3, "candidates": ("conv1", "sep3"), "phase_steps": 2, "warmup": 0,
                      "batch_size": 4, "patch_size": 12, "search_steps": 2, "activation": "leaky_relu", "esa": True})  # fmt: skip
     run_dlsr_search(cfg, str(tmp_path), log=lambda m: None)
     spec = ArchSpec.load(str(tmp_path / "spec.json"))
-    assert [c.block for c in spec.cells].count("distill") == 3
+    assert [c.block for c in spec.cells].count("distill") == 3 and spec.scale == 3
     distill = [c for c in spec.cells if c.block == "distill"]
     assert {c.activation for c in distill} == {"leaky_relu"} and all(c.options["esa"] for c in distill)
     assert (tmp_path / "alpha.png").stat().st_size > 0 and (tmp_path / "links.png").stat().st_size > 0
@@ -163,7 +164,7 @@ def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):
     from tfsr.search.dlsr_supernet import build_supernet, make_optimizers
 
     d = cfg.dlsr
-    fresh = build_supernet(DlsrSpace(nf=4, blocks=3, candidates=("conv1", "sep3"), esa=True), 12)
+    fresh = build_supernet(DlsrSpace(scale=3, nf=4, blocks=3, candidates=("conv1", "sep3"), esa=True), 12)
     optimizers = make_optimizers()
     state = load_checkpoint(str(tmp_path / "checkpoint.npz"), fresh, optimizers)
     assert state["done"] == 2 and d.search_steps == 2

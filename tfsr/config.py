@@ -84,7 +84,15 @@ def search_config():
             "min_psnr": 0.0,  # dB; 0 = no floor
             "max_mult_adds": 0.0,  # for lr_size; 0 = no ceiling
             "max_params": 0,  # 0 = no ceiling
-            "lr_size": "480x480",  # WIDTHxHEIGHT the mult-adds are counted for
+            "lr_size": "480x480",  # WIDTHxHEIGHT the mult-adds (and int8 latency) are counted for
+            # What PSNR is traded against: "mult_adds" (with params) or "latency", the int8 TFLite
+            # file's measured ms on this machine (tfsr.latency; each architecture measured once).
+            "objective": "mult_adds",
+            "max_latency_ms": 0.0,  # int8 latency ceiling, checked before training; 0 = none
+            "latency_threads": 1,
+            # Each candidate's score: "float" (the proxy-trained Keras model's validation PSNR) or
+            # "int8" (its int8 TFLite file's, calibrated on training patches: the front of what ships).
+            "score": "float",
             "top_k": 3,
             "seed": 0,
             "worker_timeout": 600,  # s without heartbeat before a trial is reassigned

@@ -120,3 +120,13 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
     except Exception as e:  # the converter's errors are long MLIR dumps
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RuntimeError(f"TFLite conversion ({quantize}) failed: {first}") from e
+
+
+def int8_file_bytes(model, spec, calibration):
+    """The full-integer int8 TFLite bytes (float32 I/O) of a Keras 3
+    generator of `spec`, calibrated on `calibration` (LR patches `(1, h, w,
+    C)`): what `tfsr-export --quantize=int8` writes, grouped convs as one
+    CONV_2D."""
+    from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
+
+    return convert(copy_weights(model, build_tfkeras_model(spec, native_groups=True)), "int8", calibration)

@@ -49,6 +49,12 @@ class ParetoOracle(MultiObjectiveOracle):
     crossover_probability: chance a child comes from crossover.
     initial_candidates: samples drawn per initial trial to spread costs
         (1: plain random sampling).
+    latency: a `spec -> ms` callable (`tfsr.latency.MeasuredLatency`), or
+        None; needed by the two settings below.
+    max_latency_ms: int8 latency ceiling in ms (None: none); checked, like
+        the cost ceilings, before a candidate is trained.
+    cost_objective: what is traded against PSNR: "mult_adds" (objectives -PSNR,
+        mult-adds, params) or "latency" (-PSNR, int8 ms).
     worker_timeout: seconds without heartbeat before a trial is reclaimed.
     time_budget: seconds of trials in all before no new one starts (0: none).
     seed: RNG seed.
@@ -66,6 +72,9 @@ class ParetoOracle(MultiObjectiveOracle):
         mutation_mix=None,
         crossover_probability=0.5,
         initial_candidates=8,
+        latency=None,
+        max_latency_ms=None,
+        cost_objective="mult_adds",
         worker_timeout=600,
         time_budget=0,
         seed=0,
@@ -92,6 +101,15 @@ class ParetoOracle(MultiObjectiveOracle):
         self.initial_candidates = max(1, int(initial_candidates))
         self.policy = MutationPolicy(self.space)
         self._costs = {}
+        if cost_objective not in ("mult_adds", "latency"):
+            raise ValueError(f"objective must be mult_adds or latency, got {cost_objective!r}")
+        timed = cost_objective == "latency" or bool(max_latency_ms)
+        if timed and latency is None:
+            raise ValueError("a latency objective or ceiling needs a latency model")
+        # (keras-tuner's own `objective` is the score's: PSNR)
+        self.cost_objective, self.max_latency_ms = cost_objective, max_latency_ms
+        self.latency = latency if timed else None
+        self.rejected_by_latency = 0  # candidates measured over the ceiling (this process)
 
     # ---- objectives ---------------------------------------------------------------
     def spec_of(self, trial):
@@ -102,37 +120,53 @@ class ParetoOracle(MultiObjectiveOracle):
             self._costs[trial.trial_id] = count(self.spec_of(trial), self.lr_size)
         return self._costs[trial.trial_id]
 
-    def cost_violation(self, cost):
+    def latency_of(self, trial):
+        """The trial's int8 latency in ms (None without a latency model)."""
+        return None if self.latency is None else self.latency(self.spec_of(trial))
+
+    def cost_violation(self, cost, latency_ms=None):
         """Relative amount by which a cost exceeds its ceilings (0: within)."""
         v = 0.0
         if self.max_mult_adds and cost.mult_adds > self.max_mult_adds:
             v += cost.mult_adds / self.max_mult_adds - 1.0
         if self.max_params and cost.params > self.max_params:
             v += cost.params / self.max_params - 1.0
+        if self.max_latency_ms and latency_ms is not None and latency_ms > self.max_latency_ms:
+            v += latency_ms / self.max_latency_ms - 1.0
         return v
 
-    def violation(self, psnr, cost):
-        v = self.cost_violation(cost)
+    def violation(self, psnr, cost, latency_ms=None):
+        v = self.cost_violation(cost, latency_ms)
         if self.min_psnr is not None and psnr < self.min_psnr:
             v += (self.min_psnr - psnr) / max(self.min_psnr, 1e-9)
         return v
 
     def objectives(self, trials):
-        """`(n, 3)` minimization objectives (-PSNR, mult-adds, params) and `(n,)` violations."""
+        """`(n, k)` minimization objectives and `(n,)` violations: (-PSNR,
+        mult-adds, params), or (-PSNR, int8 ms) for the latency objective."""
         objs, viols = [], []
         for t in trials:
-            cost = self.cost_of(t)
-            objs.append([-t.score, cost.mult_adds, cost.params])
-            viols.append(self.violation(t.score, cost))
+            cost, latency_ms = self.cost_of(t), self.latency_of(t)
+            if self.cost_objective == "latency":
+                objs.append([-t.score, latency_ms])
+            else:
+                objs.append([-t.score, cost.mult_adds, cost.params])
+            viols.append(self.violation(t.score, cost, latency_ms))
         return np.asarray(objs, float), np.asarray(viols, float)
 
     def front_order(self, trial):
-        return self.cost_of(trial).mult_adds
+        return self.latency_of(trial) if self.cost_objective == "latency" else self.cost_of(trial).mult_adds
 
     # ---- proposals ------------------------------------------------------------------
     def _feasible(self, spec):
-        # Rejected before training: over a cost ceiling.
-        return self.cost_violation(count(spec, self.lr_size)) <= 0
+        # Rejected before training: over a cost ceiling (the latency, measured
+        # on an untrained model, only when the analytic costs pass).
+        if self.cost_violation(count(spec, self.lr_size)) > 0:
+            return False
+        if self.max_latency_ms and self.latency(spec) > self.max_latency_ms:
+            self.rejected_by_latency += 1
+            return False
+        return True
 
     def propose_child(self, population, rank, crowd):
         parent = self.tournament(population, rank, crowd)
@@ -185,17 +219,23 @@ class ParetoOracle(MultiObjectiveOracle):
             self.policy.learn(info["action"], reward)
 
     def describe(self, trial):
-        cost = self.cost_of(trial)
-        return f"PSNR {trial.score:.2f} dB, {cost.mult_adds / 1e9:.2f}G mult-adds, {cost.params / 1e3:.1f}K params"
+        cost, latency_ms = self.cost_of(trial), self.latency_of(trial)
+        text = f"PSNR {trial.score:.2f} dB, {cost.mult_adds / 1e9:.2f}G mult-adds, {cost.params / 1e3:.1f}K params"
+        return text if latency_ms is None else f"{text}, {latency_ms:.1f} ms int8"
 
     def front_summary(self, front):
         best = max((t.score for t in front), default=None)
-        return f"front {len(front)}, best feasible PSNR {'-' if best is None else f'{best:.2f} dB'}"
+        text = f"front {len(front)}, best feasible PSNR {'-' if best is None else f'{best:.2f} dB'}"
+        if self.rejected_by_latency:
+            text += f", {self.rejected_by_latency} candidates measured over {self.max_latency_ms:g} ms so far"
+        return text
 
     # ---- state --------------------------------------------------------------------------
     def get_state(self):
         state = super().get_state()
         state["tfsr"]["policy"] = self.policy.get_state()
+        if self.latency is not None:  # measured once per architecture, kept across resumes
+            state["tfsr"]["latency_ms"] = dict(self.latency.cache)
         return state
 
     def set_state(self, state):
@@ -203,3 +243,5 @@ class ParetoOracle(MultiObjectiveOracle):
         mine = state.get("tfsr")
         if mine and "policy" in mine:
             self.policy.set_state(copy.deepcopy(mine["policy"]))
+        if mine and self.latency is not None:
+            self.latency.cache.update(mine.get("latency_ms", {}))

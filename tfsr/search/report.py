@@ -1,10 +1,12 @@
 """What a finished (or interrupted) search leaves behind for people.
 
     pareto.json   {"trials": N_completed, "front": [{"trial_id", "spec",
-                  "psnr", "params", "mult_adds"}, ...]}  (feasible, non-dominated,
-                  mult-adds for the search's LR size, sorted by mult-adds)
-    pareto.png    PSNR vs mult-adds: all trials grey, the front highlighted,
-                  the constraints drawn
+                  "psnr", "params", "mult_adds"[, "latency_ms"]}, ...]}
+                  (feasible, non-dominated, costs for the search's LR size,
+                  sorted by the objective's cost; latency_ms: the int8 file's,
+                  when the search measures it)
+    pareto.png    PSNR vs mult-adds, or vs int8 ms for the latency objective:
+                  all trials grey, the front highlighted, the constraints drawn
     top/<rank>_trial_<id>.json   the best-PSNR front members, ready for tfsr-train
 """
 
@@ -20,15 +22,17 @@ def front_rows(oracle):
         cost = oracle.cost_of(t)
         spec = oracle.spec_of(t)
         spec.name = f"trial_{t.trial_id}"
-        rows.append(
-            {
-                "trial_id": t.trial_id,
-                "spec": spec.to_dict(),
-                "psnr": float(t.score),
-                "params": int(cost.params),
-                "mult_adds": int(cost.mult_adds),
-            }
-        )
+        row = {
+            "trial_id": t.trial_id,
+            "spec": spec.to_dict(),
+            "psnr": float(t.score),
+            "params": int(cost.params),
+            "mult_adds": int(cost.mult_adds),
+        }
+        latency_ms = oracle.latency_of(t) if hasattr(oracle, "latency_of") else None
+        if latency_ms is not None:
+            row["latency_ms"] = float(latency_ms)
+        rows.append(row)
     return rows
 
 
@@ -60,27 +64,35 @@ def plot_front(oracle, completed, rows, path, bicubic_psnr=None):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    xs = [oracle.cost_of(t).mult_adds / 1e9 for t in completed]
+    in_ms = getattr(oracle, "cost_objective", "mult_adds") == "latency"
+    if in_ms:
+        xs = [oracle.latency_of(t) for t in completed]
+        front_x = [r["latency_ms"] for r in rows]
+    else:
+        xs = [oracle.cost_of(t).mult_adds / 1e9 for t in completed]
+        front_x = [r["mult_adds"] / 1e9 for r in rows]
     ys = [t.score for t in completed]
     ax.scatter(xs, ys, c="0.7", s=18, label=f"trials ({len(completed)})")
     failed = [t for t in oracle.trials.values() if t.status == trial_module.TrialStatus.FAILED]
     if rows:
-        fx = [r["mult_adds"] / 1e9 for r in rows]
-        fy = [r["psnr"] for r in rows]
-        ax.plot(fx, fy, "-o", c="tab:red", ms=6, label=f"Pareto front ({len(rows)})")
-        for r in rows:
-            ax.annotate(r["trial_id"], (r["mult_adds"] / 1e9, r["psnr"]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    if oracle.max_mult_adds:
+        ax.plot(front_x, [r["psnr"] for r in rows], "-o", c="tab:red", ms=6, label=f"Pareto front ({len(rows)})")
+        for x, r in zip(front_x, rows):
+            ax.annotate(r["trial_id"], (x, r["psnr"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    if oracle.max_mult_adds and not in_ms:
         ax.axvline(oracle.max_mult_adds / 1e9, ls="--", c="tab:blue", lw=1, label="max mult-adds")
+    if getattr(oracle, "max_latency_ms", None) and in_ms:
+        ax.axvline(oracle.max_latency_ms, ls="--", c="tab:blue", lw=1, label="max latency")
     if oracle.min_psnr:
         ax.axhline(oracle.min_psnr, ls=":", c="tab:green", lw=1, label="min PSNR")
     if bicubic_psnr is not None:
         ax.axhline(bicubic_psnr, ls="-.", c="0.35", lw=1, label=f"bicubic ({bicubic_psnr:.2f} dB)")
     h, w = oracle.lr_size
-    ax.set_xlabel(f"mult-adds (G) for a {w}x{h} LR input")
+    if in_ms:
+        ax.set_xlabel(f"int8 TFLite latency (ms, {oracle.latency.threads} thread(s)) for a {w}x{h} LR input")
+    else:
+        ax.set_xlabel(f"mult-adds (G) for a {w}x{h} LR input")
     ax.set_ylabel("validation PSNR (dB, proxy training)")
-    title = "tfsr search: PSNR vs mult-adds"
+    title = "tfsr search: PSNR vs " + ("int8 latency" if in_ms else "mult-adds")
     if failed:
         title += f" ({len(failed)} failed trials not shown)"
     ax.set_title(title)
@@ -92,9 +104,11 @@ def plot_front(oracle, completed, rows, path, bicubic_psnr=None):
 
 
 def format_front(rows):
-    lines = [f"{'trial':>6}  {'PSNR':>7}  {'mult-adds':>10}  {'params':>8}  cells"]
+    timed = any("latency_ms" in r for r in rows)
+    lines = [f"{'trial':>6}  {'PSNR':>7}  {'mult-adds':>10}  {'params':>8}  " + ("int8 ms  " if timed else "") + "cells"]
     for r in rows:
-        lines.append(
-            f"{r['trial_id']:>6}  {r['psnr']:7.2f}  {r['mult_adds'] / 1e9:9.2f}G  {r['params'] / 1e3:7.1f}K  {len(r['spec']['cells'])}"
-        )
+        line = f"{r['trial_id']:>6}  {r['psnr']:7.2f}  {r['mult_adds'] / 1e9:9.2f}G  {r['params'] / 1e3:7.1f}K  "
+        if timed:
+            line += f"{r.get('latency_ms', float('nan')):7.1f}  "
+        lines.append(line + f"{len(r['spec']['cells'])}")
     return "\n".join(lines)

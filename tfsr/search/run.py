@@ -59,6 +59,18 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
             objective=keras_tuner.Objective("psnr", "max"), max_trials=s.max_trials, seed=s.seed + 1,
             max_consecutive_failed_trials=s.max_trials,
         )  # fmt: skip
+    if s.objective not in ("mult_adds", "latency"):
+        raise UserError(f"search.objective must be mult_adds or latency, got {s.objective!r}")
+    if s.score not in ("float", "int8"):
+        raise UserError(f"search.score must be float or int8, got {s.score!r}")
+    if s.max_latency_ms < 0 or s.latency_threads < 1:
+        raise UserError("search.max_latency_ms must be >= 0 and search.latency_threads >= 1")
+    lr_size = parse_size(s.lr_size, "search.lr_size")
+    latency = None
+    if s.objective == "latency" or s.max_latency_ms:
+        from tfsr.latency import MeasuredLatency
+
+        latency = MeasuredLatency(lr_size, threads=s.latency_threads)
     try:
         return ParetoOracle(
             hypermodel,
@@ -67,10 +79,13 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
             min_psnr=s.min_psnr or None,
             max_mult_adds=s.max_mult_adds or None,
             max_params=s.max_params or None,
-            lr_size=parse_size(s.lr_size, "search.lr_size"),
+            lr_size=lr_size,
             mutation_mix=dict(s.mutation_mix),
             crossover_probability=s.crossover_probability,
             initial_candidates=s.initial_candidates,
+            latency=latency,
+            max_latency_ms=s.max_latency_ms or None,
+            cost_objective=s.objective,
             worker_timeout=s.worker_timeout,
             time_budget=s.time_budget,
             seed=s.seed,
@@ -100,6 +115,7 @@ def make_tuner(cfg, workdir, oracle_kind="pareto"):
         val,
         cfg.proxy,
         lr_size=parse_size(cfg.search.lr_size, "search.lr_size"),
+        score=cfg.search.score,
         directory=workdir,
         project_name="search",
         overwrite=False,

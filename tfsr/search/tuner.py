@@ -79,11 +79,19 @@ class ProxyTuner(PatientTuner):
         val_pairs: `EvalPair`s for the PSNR objective.
         proxy: ConfigDict with `steps`, `learning_rate` (a `train_config()`).
         lr_size: LR size the reported mult-adds are counted for.
+        score: "float": the score is the proxy-trained model's validation
+            PSNR; "int8": its int8 TFLite file's (calibrated on
+            `CALIBRATION_PATCHES` training patches, written to the trial's
+            folder), with the float PSNR reported as `psnr_float`.
     """
 
-    def __init__(self, hypermodel, oracle, train_data, val_pairs, proxy, lr_size=(480, 480), **kwargs):
+    CALIBRATION_PATCHES = 64
+
+    def __init__(self, hypermodel, oracle, train_data, val_pairs, proxy, lr_size=(480, 480), score="float",
+                 **kwargs):  # fmt: skip
         self.train_data, self.val_pairs = train_data, val_pairs
-        self.proxy, self.lr_size = proxy, tuple(lr_size)
+        self.proxy, self.lr_size, self.score = proxy, tuple(lr_size), score
+        self._calibration = None
         self._dataset = None
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
@@ -126,4 +134,23 @@ class ProxyTuner(PatientTuner):
         psnr = evaluate(KerasUpscaler(model, scale=spec.scale), self.val_pairs, spec.scale)["mean"]["psnr"]
         if not math.isfinite(psnr):
             raise keras_tuner.errors.FailedTrialError(f"validation PSNR is {psnr}")
-        return {"psnr": psnr, "mult_adds": float(cost.mult_adds), "params": float(cost.params)}
+        metrics = {"psnr": psnr, "mult_adds": float(cost.mult_adds), "params": float(cost.params)}
+        if self.score == "int8":
+            metrics.update(psnr=self._int8_psnr(model, spec, trial), psnr_float=psnr)
+        return metrics
+
+    def _int8_psnr(self, model, spec, trial):
+        """Validation PSNR of the trial's int8 TFLite file (written beside its spec)."""
+        from tfsr.export.tflite import int8_file_bytes, representative_patches
+        from tfsr.inference import TFLiteUpscaler
+
+        if self._calibration is None:
+            self._calibration = representative_patches(self.train_data, self.CALIBRATION_PATCHES)
+        path = os.path.join(self.get_trial_dir(trial.trial_id), "model_int8.tflite")
+        with open(path + ".tmp", "wb") as f:
+            f.write(int8_file_bytes(model, spec, self._calibration))
+        os.replace(path + ".tmp", path)
+        psnr = evaluate(TFLiteUpscaler(path), self.val_pairs, spec.scale)["mean"]["psnr"]
+        if not math.isfinite(psnr):
+            raise keras_tuner.errors.FailedTrialError(f"int8 validation PSNR is {psnr}")
+        return psnr

@@ -132,16 +132,19 @@ def test_tflite_flavours_keep_the_quality_of_the_keras_model(trained, val_pairs,
     data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0)
     patches = tflite.representative_patches(data, 40)
     tfk = copy_weights(model, build_tfkeras_model(spec))
-    limits = {"none": 0.01, "float16": 0.02, "dynamic": 0.2, "int8": 0.5}
-    sizes = {}
+    limits = {"none": 0.01, "float16": 0.02, "dynamic": 0.2, "int8": 0.5, "int16x8": 0.05}
+    sizes, psnrs = {}, {}
     for mode, limit in limits.items():
         path = str(tmp_path / f"{mode}.tflite")
         with open(path, "wb") as f:
-            f.write(tflite.convert(tfk, mode, patches if mode == "int8" else None))
+            f.write(tflite.convert(tfk, mode, patches if mode in tflite.CALIBRATED_MODES else None))
         sizes[mode] = os.path.getsize(path)
         psnr = evaluate(load_upscaler(path, 2, tile=40), val_pairs, 2)["mean"]["psnr"]  # tiles: resized input
         assert keras_psnr - psnr < limit, (mode, keras_psnr, psnr)
+        psnrs[mode] = psnr
     assert sizes["float16"] < 0.7 * sizes["none"] and sizes["int8"] < 0.5 * sizes["none"]
+    # 16-bit activations keep what 8-bit ones lose.
+    assert keras_psnr - psnrs["int16x8"] < (keras_psnr - psnrs["int8"]) / 2 + 0.005
 
 
 def test_export_cli_int8_uint8_io_then_evaluate_and_upscale_take_the_tflite(trained, tmp_path):

@@ -21,7 +21,8 @@ from absl import flags  # noqa: E402
 flags.DEFINE_string("model", None, "The trained generator (.keras), or a pretrained zoo model (zoo:x2).")
 flags.DEFINE_string("arch", None, "Its ArchSpec .json, when no spec.json lies beside --model.")
 flags.DEFINE_enum("format", "tflite", ["tflite", "savedmodel"], "What to export.")
-flags.DEFINE_enum("quantize", "none", ["none", "float16", "dynamic", "int8", "int8_qat"], "TFLite quantization.")
+flags.DEFINE_enum("quantize", "none", ["none", "float16", "dynamic", "int8", "int8_qat", "int16x8"],
+                  "TFLite quantization (int16x8: 16-bit activations, 8-bit weights).")  # fmt: skip
 flags.DEFINE_enum("io_type", "float32", ["float32", "uint8", "int8"], "Input/output type of int8 TFLite models.")
 flags.DEFINE_string("out", None, "FILE.tflite, or the SavedModel base folder (DIR/<model_name>/<version>/).")
 flags.DEFINE_string("model_name", None, "SavedModel name (default: the spec's name).")
@@ -66,7 +67,7 @@ def main(argv):
     model = load_trained(model_path, spec)
     color = "y" if spec.channels == 1 else "rgb"
     train = None
-    if FLAGS.quantize in ("int8", "int8_qat"):
+    if FLAGS.quantize in ("int8", "int8_qat", "int16x8"):
         train = PatchDataset(FLAGS.train_data or samples.TRAIN_DIR, spec.scale, FLAGS.patch_size, FLAGS.batch_size,
                              color=color, seed=0)  # fmt: skip
     val = load_eval_set(FLAGS.val_data or samples.VAL_DIR, spec.scale)

@@ -74,8 +74,8 @@ def export(
         if not out.endswith(".tflite"):
             raise UserError(f"--out={out}: a TFLite model file should end in .tflite")
         representative = None
-        if quantize in ("int8", "int8_qat"):
-            log(f"calibrating int8 ranges on {representative_samples} training patches")
+        if quantize in tflite.CALIBRATED_MODES:
+            log(f"calibrating {quantize} ranges on {representative_samples} training patches")
             representative = tflite.representative_patches(train_data, representative_samples)
         if quantize == "int8_qat":
             log(f"quantization-aware fine-tuning for {qat_steps} steps (TFMOT, tf_keras)")

@@ -6,6 +6,13 @@
     int8      full-integer post-training quantization, calibrated on a
               representative set of training patches
     int8_qat  full-integer, after quantization-aware fine-tuning (TFMOT)
+    int16x8   16-bit activations, 8-bit weights, calibrated like int8, for
+              where 8-bit activations cost too much quality.  The ops
+              without 16x8 kernels (DEPTH_TO_SPACE, PRELU) run in float
+              between a dequantize and a quantize; XNNPACK has no 16x8
+              kernels, so on CPUs it runs 40-100x slower than int8 (2-7 s
+              for a 640x360 input, 1 thread, this project's 2-core CPU):
+              it is for accelerators with 16x8 support.
 
 Every flavour converts the `tf_keras` rebuild of the generator (one
 conversion path; the rebuild is checked to equal the Keras 3 model).  The
@@ -26,7 +33,8 @@ import numpy as np
 from tfsr.errors import UserError
 from tfsr.quiet import muted_stderr
 
-QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int8_qat")
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8", "int8_qat", "int16x8")
+CALIBRATED_MODES = ("int8", "int8_qat", "int16x8")  # the modes that need representative patches
 IO_TYPES = ("float32", "uint8", "int8")
 
 
@@ -90,7 +98,7 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
         raise UserError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
     if io_type not in IO_TYPES:
         raise UserError(f"--io_type must be one of {', '.join(IO_TYPES)}, got {io_type!r}")
-    if io_type != "float32" and quantize not in ("int8", "int8_qat"):
+    if io_type != "float32" and quantize not in ("int8", "int8_qat"):  # (int16x8: float32 I/O only)
         raise UserError(f"--io_type={io_type} needs --quantize=int8 or int8_qat (got {quantize})")
     if quantize == "int8_qat":
         from tfsr.export.tfkeras_model import unify_concat_ranges
@@ -114,6 +122,15 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
         if io_type != "float32":
             converter.inference_input_type = getattr(tf, io_type)
             converter.inference_output_type = getattr(tf, io_type)
+    elif quantize == "int16x8":
+        if not representative:
+            raise ValueError("int16x8 conversion needs representative patches")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([p] for p in representative)
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS,  # float for the ops without 16x8 kernels
+        ]
     try:
         with _quiet_converter():
             return converter.convert()

@@ -42,7 +42,7 @@ SEARCH_STEPS = ["--config.dlsr.search_steps=500", "--config.dlsr.warmup=100", "-
 # (conv1 in every step), so larger weights cannot go lower; the sweep fills in below it.
 SWEEP = (0.0, 0.001, 0.003, 0.01)
 MAIN_PENALTY = 0.01  # configs/dlsr_x2.py's: the one NSGA-II is matched to
-TRAIN_STEPS = 5000  # configs/tiny_x2.py's recipe (batch 16, 32px patches) for this many steps
+TRAIN_STEPS = 3000  # configs/tiny_x2.py's recipe (batch 16, 32px patches) for this many steps
 
 
 def timed(workdir, run):

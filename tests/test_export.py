@@ -147,6 +147,36 @@ def test_tflite_flavours_keep_the_quality_of_the_keras_model(trained, val_pairs,
     assert keras_psnr - psnrs["int16x8"] < (keras_psnr - psnrs["int8"]) / 2 + 0.005
 
 
+def test_calibration_ranges_trade_outliers_for_resolution():
+    from tfsr.export.tfkeras_model import activation_range
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.abs(rng.normal(0, 0.1, 200_000)), [5.0]])  # one outlier far out
+    def mse(lo, hi):
+        step = (hi - lo) / 255
+        return np.mean((np.round((np.clip(values, lo, hi) - lo) / step) * step + lo - values) ** 2)
+
+    minmax = activation_range(values, 0.0, 5.0, "minmax")
+    percentile = activation_range(values, 0.0, 5.0, "percentile")
+    best = activation_range(values, 0.0, 5.0, "mse")
+    assert minmax == (0.0, 5.0)
+    assert percentile[0] == 0.0 and 0.3 < percentile[1] < 0.6  # the 99.99th percentile of |N(0, 0.1)|
+    assert best[1] < 5.0 and mse(*best) < mse(*minmax)
+    assert activation_range(-values, -5.0, 0.0, "percentile")[1] == 0.0  # ranges always contain 0
+
+
+def test_export_int8_with_percentile_and_mse_calibration(trained, val_pairs, tmp_path):
+    for method in ("percentile", "mse"):
+        out = tmp_path / f"{method}.tflite"
+        result = run_tool("export", f"--model={trained}", "--quantize=int8", f"--calibration={method}",
+                          f"--out={out}", "--representative_samples=40")  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+        upscaler = TFLiteUpscaler(str(out))
+        assert {d["dtype"].__name__ for d in upscaler.interpreter.get_tensor_details()} <= {"int8", "int32", "float32"}
+        keras_psnr = float(result.stdout.split("PSNR:")[1].split("dB")[0])
+        assert keras_psnr - evaluate(upscaler, val_pairs, 2)["mean"]["psnr"] < 0.5
+
+
 def test_export_cli_int8_uint8_io_then_evaluate_and_upscale_take_the_tflite(trained, tmp_path):
     out = tmp_path / "m_int8.tflite"
     result = run_tool("export", f"--model={trained}", "--quantize=int8", "--io_type=uint8", f"--out={out}",

@@ -34,6 +34,9 @@ flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file or Save
 flags.DEFINE_string("train_data", None, "Images for int8 calibration and QAT, comma-separated (default: bundled).")
 flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR (default: bundled).")
 flags.DEFINE_integer("representative_samples", 200, "Calibration patches for --quantize=int8.")
+flags.DEFINE_enum("calibration", "minmax", ["minmax", "percentile", "mse"],
+                  "How int8 activation ranges are set from the calibration patches: the extremes seen, the "
+                  "0.01/99.99% percentiles, or the clipping with the least quantization error.")  # fmt: skip
 flags.DEFINE_integer("qat_steps", 1000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
 flags.DEFINE_float("qat_learning_rate", 1e-4, "Initial learning rate of the QAT fine-tuning (cosine decay).")
 flags.DEFINE_integer("batch_size", 16, "Batch size of QAT fine-tuning.")
@@ -82,6 +85,7 @@ def main(argv):
         train_data=train,
         val_pairs=val,
         representative_samples=FLAGS.representative_samples,
+        calibration=FLAGS.calibration,
         qat_steps=FLAGS.qat_steps,
         qat_learning_rate=FLAGS.qat_learning_rate,
         model_name=FLAGS.model_name,

@@ -48,6 +48,7 @@ def export(
     train_data=None,
     val_pairs=(),
     representative_samples=200,
+    calibration="minmax",
     qat_steps=1000,
     qat_learning_rate=1e-4,
     model_name=None,
@@ -61,6 +62,10 @@ def export(
         fmt: "tflite" (to the file `out`) or "savedmodel" (to the folder
             `out/model_name/version`).
         train_data: `PatchDataset` for int8 calibration and QAT.
+        calibration: how activation ranges are set from the calibration
+            patches (`CALIBRATION_METHODS`): "minmax" (the TFLite
+            converter's own), "percentile" or "mse" (set on the TFMOT
+            model, which then converts with those ranges).
         val_pairs: `EvalPair`s for the before/after PSNR.
         max_pixels: the SavedModel's request bound in LR pixels (None: its default).
     """
@@ -79,14 +84,21 @@ def export(
             representative = tflite.representative_patches(train_data, representative_samples)
         if quantize == "int8_qat":
             log(f"quantization-aware fine-tuning for {qat_steps} steps (TFMOT, tf_keras)")
-            qat_model = quantize_model(spec, model, calibration=representative, native_groups=False)
+            qat_model = quantize_model(spec, model, calibration=representative, native_groups=False,
+                                       method=calibration)  # fmt: skip
             qat_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
             # Same weights, grouped convs (the faster int8 layout), ranges re-measured.
-            tfk_model = quantize_model(spec, trained_float_model(spec, qat_model), representative, native_groups=True)
+            tfk_model = quantize_model(spec, trained_float_model(spec, qat_model), representative, native_groups=True,
+                                       method=calibration)  # fmt: skip
+        elif quantize == "int8" and calibration != "minmax":
+            # Ranges chosen here instead of by the converter: the fake-quant
+            # model, not fine-tuned, converts with exactly those ranges.
+            tfk_model = quantize_model(spec, model, representative, native_groups=True, method=calibration)
         else:
             # Grouped convs: one grouped CONV_2D is faster in int8, the split in float.
             tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8"))
-        data = tflite.convert(tfk_model, quantize, representative, io_type)
+        flavour = "int8_qat" if quantize == "int8" and calibration != "minmax" else quantize
+        data = tflite.convert(tfk_model, flavour, representative, io_type)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         tmp = out + ".tmp"
         with open(tmp, "wb") as f:

@@ -258,11 +258,11 @@ def copy_weights(keras3_model, tfk_model):
     return tfk_model
 
 
-def quantize_model(spec, keras3_model, calibration=None, native_groups=True):
+def quantize_model(spec, keras3_model, calibration=None, native_groups=True, method="minmax"):
     """The QAT model: annotated tf_keras rebuild, trained weights, fake-quant ops.
 
     `calibration`: LR patches `(1, h, w, C)` used to set every activation
-    range from the float model (see `calibrate_ranges`).
+    range from the float model, by `method` (see `calibrate_ranges`).
     """
     annotated = copy_weights(keras3_model, build_tfkeras_model(spec, annotate=True, native_groups=native_groups))
     annotated = _quantize.quantize_annotate_model(annotated)
@@ -270,7 +270,7 @@ def quantize_model(spec, keras3_model, calibration=None, native_groups=True):
         qat_model = _quantize.quantize_apply(annotated)
     if calibration:
         float_model = build_tfkeras_model(spec, native_groups=native_groups)
-        calibrate_ranges(qat_model, copy_weights(keras3_model, float_model), calibration)
+        calibrate_ranges(qat_model, copy_weights(keras3_model, float_model), calibration, method=method)
     return qat_model
 
 
@@ -345,7 +345,31 @@ def unify_concat_ranges(qat_model):
     return changed
 
 
-def calibrate_ranges(qat_model, float_model, patches, batch_size=32):
+CALIBRATION_METHODS = ("minmax", "percentile", "mse")
+SAMPLES_PER_BATCH = 1 << 16  # activation values kept per layer and batch for percentile / mse
+
+
+def activation_range(values, low, high, method):
+    """The [min, max] range (containing 0) of one activation for 8-bit
+    quantization: `low`/`high` (the extremes seen) for minmax; the 0.01% /
+    99.99% percentiles of the sampled `values`; or (mse) the extremes shrunk
+    by the factor in [0.3, 1] whose uniform 256-level quantization of
+    `values` has the least squared error."""
+    if method == "minmax" or not len(values):
+        return min(low, 0.0), max(high, 0.0)
+    if method == "percentile":
+        return min(float(np.percentile(values, 0.01)), 0.0), max(float(np.percentile(values, 99.99)), 0.0)
+    best, best_error = (min(low, 0.0), max(high, 0.0)), np.inf
+    for shrink in np.linspace(0.3, 1.0, 29):
+        lo, hi = min(low, 0.0) * shrink, max(high, 0.0) * shrink
+        step = (hi - lo) / 255 or 1.0
+        error = float(np.mean((np.round((np.clip(values, lo, hi) - lo) / step) * step + lo - values) ** 2))
+        if error < best_error:
+            best, best_error = (lo, hi), error
+    return best
+
+
+def calibrate_ranges(qat_model, float_model, patches, batch_size=32, method="minmax", seed=0):
     """Sets the activation ranges of `qat_model` to those `float_model` produces.
 
     TFMOT starts every activation range at [-6, 6] and moves it by an
@@ -353,7 +377,9 @@ def calibrate_ranges(qat_model, float_model, patches, batch_size=32):
     fine-tune exports ranges still far too wide: an x2 generator lost
     4.2 dB after 300 steps that way.  Measuring the float model's
     activations on training patches first (as post-training calibration
-    does) starts QAT from ranges that fit.
+    does) starts QAT from ranges that fit.  `method` (`CALIBRATION_METHODS`)
+    turns what is seen into a range (`activation_range`): minmax keeps rare
+    outliers in range at the cost of resolution for everything else.
     """
     targets = {}  # float layer name -> [(is_min, variable)]
     for layer in qat_model.layers:
@@ -363,16 +389,25 @@ def calibrate_ranges(qat_model, float_model, patches, batch_size=32):
                 targets.setdefault(layer.name[len("quant_") :], []).append((leaf.endswith("min"), w))
     names = sorted(targets)
     probe = tf_keras.Model(float_model.input, [float_model.get_layer(n).output for n in names])
+    if method not in CALIBRATION_METHODS:
+        raise ValueError(f"calibration method must be one of {CALIBRATION_METHODS}, got {method!r}")
+    rng = np.random.default_rng(seed)
     low = {n: 0.0 for n in names}  # fake-quant ranges must contain 0
     high = {n: 0.0 for n in names}
+    samples = {n: [] for n in names}
     for start in range(0, len(patches), batch_size):
         outputs = probe(tf.concat(patches[start : start + batch_size], 0), training=False)
         for n, out in zip(names, outputs if len(names) > 1 else [outputs]):
             low[n] = min(low[n], float(tf.reduce_min(out)))
             high[n] = max(high[n], float(tf.reduce_max(out)))
+            if method != "minmax":
+                flat = np.ravel(out)
+                samples[n].append(flat if flat.size <= SAMPLES_PER_BATCH else rng.choice(flat, SAMPLES_PER_BATCH))
     for n in names:
+        values = np.concatenate(samples[n]) if samples[n] else np.zeros(0)
+        lo, hi = activation_range(values, low[n], high[n], method)
         for is_min, variable in targets[n]:
-            variable.assign(low[n] if is_min else high[n])
+            variable.assign(lo if is_min else hi)
     # Weight ranges (LastValueQuantizer) are only measured in training-mode
     # calls and start at [-6, 6]: one such call sets them from the kernels.
     # (It also nudges the activation ranges by 0.1% towards this batch.)

@@ -1,0 +1,86 @@
+"""What int8 post-training quantization loses, by calibration method, and
+what 16-bit activations keep: float vs int8 (minmax, percentile, mse) vs
+int16x8 Set5 / Set14 PSNR (Y, `scale`-pixel border) of trained models.
+
+    python bench/calibration.py [--models=zoo:x2,runs/tiny_x2/espcn/model.keras,...] [--out=runs/calibration]
+
+Default models: the zoo's x2 entry and the x2 references bench/tiny_x2.py
+trained (when runs/tiny_x2 has them).  Each file is exported once (200
+calibration patches from T91 + BSD200, `tfsr-export` settings) and kept in
+OUT; re-running measures only what is missing.  Prints a table; writes
+OUT/results.json.
+"""
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8", "mse"), ("int16x8", "minmax")]
+TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="")
+    parser.add_argument("--out", default="runs/calibration")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    models = args.models.split(",") if args.models else ["zoo:x2"] + [
+        p for p in (f"runs/tiny_x2/{k}/model.keras" for k in TINY_X2) if os.path.exists(p)]  # fmt: skip
+    os.makedirs(args.out, exist_ok=True)
+    results_path = os.path.join(args.out, "results.json")
+    results = json.load(open(results_path)) if os.path.exists(results_path) else {}
+
+    from tfsr.data.evalsets import load_eval_set
+    from tfsr.data.pipeline import PatchDataset
+    from tfsr.evaluation import evaluate
+    from tfsr.export.exporter import export
+    from tfsr.inference import KerasUpscaler, TFLiteUpscaler
+    from tfsr.pretrained import resolve
+    from tfsr.runs import load_trained, spec_for_model
+
+    train = f"{DATA}/train/T91,{DATA}/train/BSD200"
+    for name in models:
+        path = resolve(name) if name.startswith("zoo:") else name
+        spec = spec_for_model(path)
+        row = results.setdefault(name, {"name": name, "spec": spec.name})
+        model = load_trained(path, spec)
+        sets = {s: load_eval_set(f"{DATA}/val/{s}/x{spec.scale}", spec.scale) for s in ("Set5", "Set14")}
+        calibration = PatchDataset(train, spec.scale, 24, 16, seed=0)
+        key = name.replace(":", "_").replace("/", "_")
+        forms = [("float", None, None)] + [(f"{q}_{c}", q, c) for q, c in FORMS]
+        for form, quantize, method in forms:
+            if form in row:
+                continue
+            if quantize is None:
+                upscaler = KerasUpscaler(model, scale=spec.scale)
+            else:
+                file = os.path.join(args.out, f"{key}_{form}.tflite")
+                if not os.path.exists(file):
+                    export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
+                           calibration=method, log=lambda m: None)  # fmt: skip
+                upscaler = TFLiteUpscaler(file)
+            row[form] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
+            print(f"{name:<36}{form:<20}" + "".join(f"{row[form][s]:8.2f}" for s in sets), flush=True)
+            with open(results_path + ".tmp", "w") as f:
+                json.dump(results, f, indent=1)
+            os.replace(results_path + ".tmp", results_path)
+
+    print("\nSet5 / Set14: float PSNR, then the drop from it (dB); 200 calibration patches from T91 + BSD200")
+    print(f"{'model':<36}{'float':>14}" + "".join(f"{f'{q} {c}':>20}" for q, c in FORMS))
+    for name in models:
+        row = results[name]
+        line = f"{name:<36}{row['float']['Set5']:>7.2f}/{row['float']['Set14']:.2f}"
+        for q, c in FORMS:
+            r = row[f"{q}_{c}"]
+            line += f"{row['float']['Set5'] - r['Set5']:>12.3f}/{row['float']['Set14'] - r['Set14']:.3f}"
+        print(line)
+    print(f"\nwritten: {results_path}")
+
+
+if __name__ == "__main__":
+    main()

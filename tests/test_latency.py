@@ -82,3 +82,57 @@ def test_bad_latency_settings_are_user_errors(tmp_path):
     for bad in ({"objective": "speed"}, {"score": "int4"}, {"max_latency_ms": -1.0}):
         with pytest.raises(UserError, match="search\\."):
             make_tuner(tiny_config(**bad), str(tmp_path / "x"))
+
+
+def test_features_price_prelu_apart_and_relu_fused():
+    from tfsr.latency_profile import FEATURES, features
+
+    relu, prelu = features(plain(16, 3), SMALL), features(plain(16, 3, "prelu"), SMALL)
+    i = {name: k for k, name in enumerate(FEATURES)}
+    assert relu[i["prelu"]] == 0 and relu[i["act_other"]] == 0  # relu runs fused into its conv
+    assert prelu[i["prelu"]] == pytest.approx(4 * 16 * SMALL[0] * SMALL[1] / 1e6)  # stem + 3 cells
+    assert relu[i["conv_kxk"]] == prelu[i["conv_kxk"]] > 0
+
+
+def test_nonnegative_fit_recovers_known_coefficients():
+    from tfsr.latency_profile import fit_nonnegative, spearman
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(40), rng.random((40, 3))])
+    truth = np.array([1.0, 5.0, 0.0, 2.0])
+    y = x @ truth
+    assert np.allclose(fit_nonnegative(x, y, 1 / y), truth, atol=1e-8)
+    y_noisy = y - 3.0 * x[:, 2]  # a negative effect is clipped to zero, the rest stay >= 0
+    c = fit_nonnegative(x, y_noisy, np.ones(40))
+    assert (c >= 0).all() and c[2] == 0
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+
+
+def test_profile_tool_resumes_refuses_other_settings_and_drives_the_search(tmp_path):
+    from conftest import run_tool
+
+    from tfsr.latency_profile import LatencyProfile, PredictedLatency
+
+    out = tmp_path / "profile.json"
+    common = ["--config=configs/demo.py", "--lr_size=48x32", "--runs=3", f"--out={out}"]
+    first = run_tool("profile", "--models=3", *common)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "[profile] 8/8" in first.stdout and "Spearman" in first.stdout
+    profile = LatencyProfile.load(str(out))
+    assert len(profile.models) == 8 and profile.lr_size == (32, 48) and profile.threads == 1
+    assert all(c >= 0 for c in profile.coefficients) and profile.device["cores"] >= 1
+    more = run_tool("profile", "--models=4", *common)
+    assert more.returncode == 0 and "resuming" in more.stdout and "[profile] 9/9" in more.stdout
+    assert "[profile] 1/" not in more.stdout
+    other = run_tool("profile", "--models=4", "--threads=2", *common)
+    assert other.returncode == 2 and "choose another file" in other.stderr and "Traceback" not in other.stderr
+    # The search predicts from the profile instead of converting each candidate.
+    cfg = tiny_config(objective="latency", device_profile=str(out), lr_size="48x32")
+    oracle = make_tuner(cfg, str(tmp_path / "search")).oracle
+    assert isinstance(oracle.latency, PredictedLatency)
+    spec = plain(16, 2, "prelu")
+    assert oracle.latency(spec) == pytest.approx(LatencyProfile.load(str(out)).predict(spec)) and oracle.latency(spec) > 0
+    from tfsr.errors import UserError
+
+    with pytest.raises(UserError, match="device_profile"):
+        make_tuner(tiny_config(objective="latency", device_profile=str(out)), str(tmp_path / "other"))

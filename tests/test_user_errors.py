@@ -110,6 +110,12 @@ MISTAKES = [
     ("cost", ["--arch=fsrcnn", "--scale=5"], "scale"),
     ("cost", ["--arch=fsrcnn", "--scale=0"], "--scale"),
     ("search", ["--workdir={f}/afile/search"], "is a file"),
+    ("profile", ["--out={f}/p.json", "--lr_size=0x3"], "--lr_size"),
+    ("profile", ["--out={f}/old.json"], "not a tfsr profile"),
+    ("profile", ["--out={f}/afile/p.json"], "--out"),
+    ("profile", ["--out={f}/p.json", "--config=configs/tiny_x2.py"], "not a search config"),
+    ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.max_mult_adds=0.001"], "max_mult_adds"),
+    ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.activation=gelu"], "activation"),
     ("data", ["--get=nosuch"], "unknown set nosuch"),
     ("data", ["--get=T91", "--data_root={f}/droot"], "--from"),
     ("data", ["--get=Set5,Set14", "--from={f}/mixed"], "one set"),
@@ -130,7 +136,7 @@ def run_cases(tool, cases):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-HELP_TOOLS = ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr"]
+HELP_TOOLS = ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr", "profile"]
 # Folder mode with unreadable files in it ({o}: a fresh output folder).
 FOLDER_CASES = {
     "upscale": ["--model=bicubic", "--input={f}/mixed", "--output={o}/x2"],
@@ -218,6 +224,7 @@ def test_help_prints_the_tools_own_flags_and_exits_0(outcomes, tool):
     text = result["stdout"]
     assert text.startswith(f"tfsr-{tool.replace('_', '-')}") and "flags:" in text and "--helpfull" in text
     own = {"upscale": "--input", "evaluate": "--json_out", "train": "--arch", "export": "--quantize",
-           "cost": "--lr_size", "search": "--workdir", "data": "--get", "search_dlsr": "--workdir"}[tool]  # fmt: skip
+           "cost": "--lr_size", "search": "--workdir", "data": "--get", "search_dlsr": "--workdir",
+           "profile": "--threads"}[tool]  # fmt: skip
     assert own in text
     assert "--tt_check_filter" not in text  # absl's own flags stay in --helpfull

@@ -90,6 +90,9 @@ def search_config():
             "objective": "mult_adds",
             "max_latency_ms": 0.0,  # int8 latency ceiling, checked before training; 0 = none
             "latency_threads": 1,
+            # A tfsr-profile file: latencies predicted from it (another device's, or this one's
+            # without converting each candidate) instead of measured here; "" = measure.
+            "device_profile": "",
             # Each candidate's score: "float" (the proxy-trained Keras model's validation PSNR) or
             # "int8" (its int8 TFLite file's, calibrated on training patches: the front of what ships).
             "score": "float",

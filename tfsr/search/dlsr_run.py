@@ -61,6 +61,12 @@ def run_dlsr_search(cfg, workdir, log=print):
     d = cfg.dlsr
     space = DlsrSpace(scale=cfg.scale, channels=1 if cfg.color == "y" else 3, nf=d.nf, blocks=d.blocks,
                       steps=d.steps, candidates=tuple(d.candidates), activation=d.activation, esa=d.esa)  # fmt: skip
+    ceiling, lr_size = d.max_mult_adds * 1e9, (360, 640)
+    if ceiling:  # fail now, not after the search, when no choice of ops fits
+        try:
+            derive_within(space, np.zeros(space.alpha_shape), None, ceiling, lr_size)
+        except ValueError as e:
+            raise UserError(f"config.dlsr.max_mult_adds: {e}") from None
     color = "y" if space.channels == 1 else "rgb"
     weights_data = PatchDataset(cfg.train_data or samples.TRAIN_DIR, cfg.scale, d.patch_size, d.batch_size,
                                 color=color, seed=d.seed)  # fmt: skip
@@ -90,12 +96,6 @@ def run_dlsr_search(cfg, workdir, log=print):
                    f"softmax(beta) at step {done}, kept inputs boxed")  # fmt: skip
 
     start = state["done"]
-    ceiling, lr_size = d.max_mult_adds * 1e9, (360, 640)
-    if ceiling:  # fail now, not after the search, when no choice of ops fits
-        try:
-            derive_within(space, np.zeros(space.alpha_shape), None, ceiling, lr_size)
-        except ValueError as e:
-            raise UserError(f"config.dlsr.max_mult_adds: {e}") from None
     log(f"DLSR search: supernet nf={d.nf}, {d.blocks} blocks, {len(space.candidates)} candidate ops, "
         f"{d.search_steps} steps, penalty {d.penalty_weight}/G"
         + (f" above {d.max_mult_adds}G" if ceiling else "")

@@ -50,6 +50,21 @@ def make_space(cfg):
     return FalsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip, **common)
 
 
+def _predicted_latency(path, lr_size, threads):
+    """A `PredictedLatency` from the profile at `path`, made for `lr_size` and `threads`."""
+    from tfsr.latency_profile import LatencyProfile, PredictedLatency
+
+    try:
+        profile = LatencyProfile.load(path)
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"search.device_profile={path}: not a readable tfsr profile ({e})") from None
+    if tuple(profile.lr_size) != tuple(lr_size) or profile.threads != threads:
+        raise UserError(f"search.device_profile={path} was measured at {profile.lr_size[1]}x{profile.lr_size[0]}, "
+                        f"{profile.threads} thread(s); the search counts {lr_size[1]}x{lr_size[0]}, {threads} "
+                        "(set search.lr_size and search.latency_threads to match)")  # fmt: skip
+    return PredictedLatency(profile)
+
+
 def make_oracle(cfg, hypermodel, kind="pareto"):
     s = cfg.search
     if s.max_trials < 1 or s.population_size < 1:
@@ -67,7 +82,9 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
         raise UserError("search.max_latency_ms must be >= 0 and search.latency_threads >= 1")
     lr_size = parse_size(s.lr_size, "search.lr_size")
     latency = None
-    if s.objective == "latency" or s.max_latency_ms:
+    if (s.objective == "latency" or s.max_latency_ms) and s.device_profile:
+        latency = _predicted_latency(s.device_profile, lr_size, s.latency_threads)
+    elif s.objective == "latency" or s.max_latency_ms:
         from tfsr.latency import MeasuredLatency
 
         latency = MeasuredLatency(lr_size, threads=s.latency_threads)

@@ -1,0 +1,182 @@
+"""Device profiles: a spec's int8 latency predicted without converting it.
+
+A profile is a JSON file made by `tfsr-profile` on one device: the int8
+latencies of a set of whole random models from a search space, measured
+there (ai-edge-litert, the thread count and LR size it records), and the
+per-op-kind coefficients fitted to them.  A prediction sums, over the
+deployed op graph, each op's work (mult-adds for convolutions, output
+elements for the rest) times its kind's coefficient, plus a constant:
+
+    ms ~ c0 + sum_kinds  c_kind * work_kind(spec)        (c >= 0)
+
+The kinds separate what runs at different speeds per unit of work in an
+int8 file (a k x k conv, a 1x1 conv, grouped and depthwise convs, PReLU,
+element-wise ops, shuffles, resizes, the float<->int8 I/O), so a
+PReLU-heavy spec is not priced like a ReLU one of equal mult-adds.  The
+fit minimizes relative error (each model weighted by 1 / its latency).
+"""
+
+import dataclasses
+import json
+import math
+import os
+import platform
+
+import numpy as np
+
+from tfsr.arch.graph import lower
+
+# Work features of a deployed op graph, in this order.
+FEATURES = (
+    "const",  # one per model: interpreter call overhead
+    "conv_kxk",  # mult-adds (G) of dense k x k convs, k > 1
+    "conv_1x1",  # mult-adds (G) of dense 1x1 convs
+    "conv_grouped",  # mult-adds (G) of grouped convs
+    "dwconv",  # mult-adds (G) of depthwise convs
+    "deconv",  # mult-adds (G) of transposed convs (output grid)
+    "prelu",  # output elements (M) of PReLU
+    "act_other",  # output elements (M) of leaky_relu, tanh, sigmoid and unfused relu/clip
+    "elementwise",  # output elements (M) of add and mul
+    "concat",  # output elements (M) of concatenations
+    "shuffle",  # output elements (M) of depth_to_space
+    "resize",  # output elements (M) of upsample, resize_like and maxpool
+    "io",  # elements (M) quantized at the input and dequantized at the output
+)
+PROFILE_VERSION = 1
+
+
+def features(spec, lr_size):
+    """The `FEATURES` vector of `spec`'s deployed graph for one LR input of `lr_size = (h, w)`."""
+    graph = lower(spec, deployed=True)
+    f = dict.fromkeys(FEATURES, 0.0)
+    f["const"] = 1.0
+    consumers = {}
+    for op in graph.ops:
+        for i in op.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    for op in graph.ops:
+        h, w = (math.ceil(size * op.upscale) for size in lr_size)
+        elements = h * w * op.channels / 1e6
+        a = op.attrs
+        if op.kind == "input":
+            f["io"] += elements
+        elif op.kind == "conv":
+            in_channels = sum(graph[i].channels for i in op.inputs)
+            macs = a["kernel"] ** 2 * in_channels // a["groups"] * a["filters"] * h * w / 1e9
+            f["conv_grouped" if a["groups"] > 1 else "conv_kxk" if a["kernel"] > 1 else "conv_1x1"] += macs
+        elif op.kind == "dwconv":
+            f["dwconv"] += a["kernel"] ** 2 * op.channels * h * w / 1e9
+        elif op.kind == "deconv":
+            f["deconv"] += a["kernel"] ** 2 * sum(graph[i].channels for i in op.inputs) * op.channels * h * w / 1e9
+        elif op.kind == "act":
+            source = graph[op.inputs[0]]
+            fused = a["kind"] in ("relu", "clip") and source.kind in ("conv", "dwconv", "deconv", "add")
+            if a["kind"] == "prelu":
+                f["prelu"] += elements
+            elif not (fused and consumers.get(source.name) == 1):  # TFLite fuses relu into its producer
+                f["act_other"] += elements
+        elif op.kind in ("add", "mul"):
+            f["elementwise"] += elements
+        elif op.kind == "concat":
+            f["concat"] += elements
+        elif op.kind == "depth_to_space":
+            f["shuffle"] += elements
+        elif op.kind in ("upsample", "resize_like", "maxpool"):
+            f["resize"] += elements
+    out = graph[graph.output]
+    h, w = (math.ceil(size * out.upscale) for size in lr_size)
+    f["io"] += h * w * out.channels / 1e6
+    return np.array([f[name] for name in FEATURES])
+
+
+def fit_nonnegative(x, y, weights):
+    """Weighted least squares `x @ c ~ y` with `c >= 0`: solve on the free
+    features, drop the most negative coefficient, repeat."""
+    xw, yw = x * weights[:, None], y * weights
+    free = list(range(x.shape[1]))
+    while True:
+        c = np.zeros(x.shape[1])
+        c[free] = np.linalg.lstsq(xw[:, free], yw, rcond=None)[0]
+        if (c[free] >= 0).all():
+            return c
+        free.remove(free[int(np.argmin(c[free]))])
+
+
+def spearman(a, b):
+    """Spearman rank correlation of two sequences (no tie correction)."""
+    ra, rb = (np.argsort(np.argsort(np.asarray(v))) for v in (a, b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+@dataclasses.dataclass
+class LatencyProfile:
+    """One device's measurements and the model fitted to them."""
+
+    lr_size: tuple  # (height, width)
+    threads: int
+    device: dict  # machine, CPU, cores, runtime version
+    models: list = dataclasses.field(default_factory=list)  # [{"name", "spec", "ms"}]
+    coefficients: list = dataclasses.field(default_factory=list)  # one per FEATURES entry
+
+    def refit(self):
+        x = np.array([features(_spec(m["spec"]), self.lr_size) for m in self.models])
+        y = np.array([m["ms"] for m in self.models])
+        self.coefficients = fit_nonnegative(x, y, 1.0 / y).tolist()
+        return self
+
+    def predict(self, spec):
+        """Predicted int8 latency (ms) of `spec` on the profiled device."""
+        if not self.coefficients:
+            raise ValueError("the profile has no fitted coefficients (no measured models)")
+        return float(features(spec, self.lr_size) @ np.asarray(self.coefficients))
+
+    def save(self, path):
+        data = dataclasses.asdict(self)
+        data.update(version=PROFILE_VERSION, features=list(FEATURES), lr_size=list(self.lr_size))
+        with open(path + ".tmp", "w") as f:
+            json.dump(data, f, indent=1)
+        os.replace(path + ".tmp", path)
+
+    @classmethod
+    def load(cls, path):
+        with open(path) as f:
+            data = json.load(f)
+        if data.get("version") != PROFILE_VERSION or data.get("features") != list(FEATURES):
+            raise ValueError(f"{path} is not a version-{PROFILE_VERSION} tfsr latency profile")
+        return cls(tuple(data["lr_size"]), int(data["threads"]), data["device"], data["models"],
+                   data["coefficients"])  # fmt: skip
+
+
+def _spec(d):
+    from tfsr.arch import ArchSpec
+
+    return ArchSpec.from_dict(d)
+
+
+def this_device():
+    """What a profile records about the machine it measures on."""
+    import importlib.metadata
+
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"machine": platform.machine(), "system": platform.system(), "cpu": cpu, "cores": os.cpu_count(),
+            "runtime": f"ai-edge-litert {importlib.metadata.version('ai-edge-litert')}"}  # fmt: skip
+
+
+class PredictedLatency:
+    """`spec -> ms` from a `LatencyProfile`: the drop-in for
+    `tfsr.latency.MeasuredLatency` (same `cache` and `threads`) that
+    converts nothing."""
+
+    def __init__(self, profile):
+        self.profile, self.threads, self.cache = profile, profile.threads, {}
+
+    def __call__(self, spec):
+        key = str(spec.fingerprint())
+        if key not in self.cache:
+            self.cache[key] = self.profile.predict(spec)
+        return self.cache[key]

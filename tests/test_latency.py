@@ -136,3 +136,36 @@ def test_profile_tool_resumes_refuses_other_settings_and_drives_the_search(tmp_p
 
     with pytest.raises(UserError, match="device_profile"):
         make_tuner(tiny_config(objective="latency", device_profile=str(out)), str(tmp_path / "other"))
+
+
+def test_profile_for_another_device_exports_times_there_and_fits_here(tmp_path):
+    """The device side is tfsr/device_timer.py alone (a copy, run by path)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT, run_tool
+
+    from tfsr.latency_profile import LatencyProfile
+
+    out = tmp_path / "phone.json"
+    common = ["--config=configs/demo.py", "--models=2", "--lr_size=48x32", f"--out={out}"]
+    exported = run_tool("profile", "--export_only", *common)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    models = tmp_path / "phone.json.models"
+    assert len(list(models.glob("*.tflite"))) == 7 and "device_timer.py" in exported.stdout
+    device = tmp_path / "device"
+    device.mkdir()
+    shutil.copy(f"{ROOT}/tfsr/device_timer.py", device)
+    timed = subprocess.run([sys.executable, "device_timer.py", str(models), "--lr_size=48x32", "--runs=3",
+                            "--out=times.json"], cwd=device, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert timed.returncode == 0, timed.stderr[-2000:]
+    fitted = run_tool("profile", f"--times={device / 'times.json'}", *common)
+    assert fitted.returncode == 0, fitted.stderr[-2000:]
+    profile = LatencyProfile.load(str(out))
+    times = json.loads((device / "times.json").read_text())["times"]
+    assert [m["ms"] for m in profile.models] == [times[f"{i:03d}.tflite"] for i in range(7)]
+    assert profile.coefficients and profile.device["runtime"].startswith("ai-edge-litert")
+    wrong = run_tool("profile", f"--times={device / 'times.json'}", "--threads=4", "--config=configs/demo.py",
+                     "--models=2", "--lr_size=48x32", f"--out={tmp_path / 'other.json'}")  # fmt: skip
+    assert wrong.returncode == 2 and "--times" in wrong.stderr

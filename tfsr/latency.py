@@ -15,28 +15,21 @@ trained, and a ceiling rejects it before any training.
 
 import os
 import tempfile
-import time
 
 import numpy as np
 
 LR_SIZE = (360, 640)  # height, width: the 640x360 LR input of the published tables
 
 
-def tflite_latency_ms(path, lr_size=LR_SIZE, channels=1, threads=1, runs=15, warmup=3):
-    """Median wall time in ms of one `(1, h, w, channels)` input through the
-    TFLite file at `path` (ai-edge-litert, XNNPACK, `threads` threads)."""
-    from tfsr.inference import TFLiteUpscaler
+def tflite_latency_ms(path, lr_size=LR_SIZE, threads=1, runs=15, warmup=3):
+    """Median wall time in ms of one LR input of `lr_size` through the
+    TFLite file at `path` (ai-edge-litert, XNNPACK, `threads` threads), timed
+    as `tfsr.device_timer` times files on other devices."""
+    from tfsr.device_timer import median_ms
+    from tfsr.quiet import muted_stderr
 
-    x = np.random.default_rng(0).random((1, *lr_size, channels)).astype(np.float32)
-    runner = TFLiteUpscaler(path, num_threads=threads)
-    for _ in range(warmup):
-        runner._run(x)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        runner._run(x)
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+    with muted_stderr():  # XNNPACK announces itself on stderr at the first allocation
+        return median_ms(path, tuple(lr_size), threads, runs, warmup)
 
 
 def write_int8_file(spec, path, calibration=None, seed=0):
@@ -79,5 +72,5 @@ class MeasuredLatency:
         if key not in self.cache:
             with tempfile.TemporaryDirectory() as folder:
                 path = write_int8_file(spec, os.path.join(folder, "model_int8.tflite"))
-                self.cache[key] = tflite_latency_ms(path, self.lr_size, spec.channels, self.threads, self.runs)
+                self.cache[key] = tflite_latency_ms(path, self.lr_size, self.threads, self.runs)
         return self.cache[key]

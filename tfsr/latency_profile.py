@@ -20,7 +20,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
 
 import numpy as np
 
@@ -115,12 +114,17 @@ class LatencyProfile:
     lr_size: tuple  # (height, width)
     threads: int
     device: dict  # machine, CPU, cores, runtime version
-    models: list = dataclasses.field(default_factory=list)  # [{"name", "spec", "ms"}]
+    models: list = dataclasses.field(default_factory=list)  # [{"name", "spec", "ms"}]; ms None: not measured yet
     coefficients: list = dataclasses.field(default_factory=list)  # one per FEATURES entry
 
+    def measured(self):
+        return [m for m in self.models if m["ms"] is not None]
+
     def refit(self):
-        x = np.array([features(_spec(m["spec"]), self.lr_size) for m in self.models])
-        y = np.array([m["ms"] for m in self.models])
+        if not self.measured():
+            raise ValueError("no measured models to fit")
+        x = np.array([features(_spec(m["spec"]), self.lr_size) for m in self.measured()])
+        y = np.array([m["ms"] for m in self.measured()])
         self.coefficients = fit_nonnegative(x, y, 1.0 / y).tolist()
         return self
 
@@ -151,20 +155,6 @@ def _spec(d):
     from tfsr.arch import ArchSpec
 
     return ArchSpec.from_dict(d)
-
-
-def this_device():
-    """What a profile records about the machine it measures on."""
-    import importlib.metadata
-
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"machine": platform.machine(), "system": platform.system(), "cpu": cpu, "cores": os.cpu_count(),
-            "runtime": f"ai-edge-litert {importlib.metadata.version('ai-edge-litert')}"}  # fmt: skip
 
 
 class PredictedLatency:

@@ -98,9 +98,18 @@ class ProxyTuner(PatientTuner):
     def run_trial(self, trial, *args, **kwargs):
         spec = self.hypermodel.spec_from_hp(trial.hyperparameters)
         spec.name = f"trial_{trial.trial_id}"
-        spec.save(os.path.join(self.get_trial_dir(trial.trial_id), "spec.json"))
-        cost = count(spec, self.lr_size)
+        folder = self.get_trial_dir(trial.trial_id)
+        spec.save(os.path.join(folder, "spec.json"))
         print(f"[{self.tuner_id}] trial {trial.trial_id}: proxy training for {self.proxy.steps} steps", flush=True)
+        return self.score_spec(spec, folder)
+
+    def score_spec(self, spec, folder):
+        """Proxy-trains `spec` and returns its metrics ({"psnr", "mult_adds",
+        "params"}, and "psnr_float" for the int8 score); the int8 file, if
+        any, goes to `folder`.  Raises `FailedTrialError` for a diverged or
+        out-of-memory candidate.  (Other drivers, such as the Optuna peer,
+        score specs through it too.)"""
+        cost = count(spec, self.lr_size)
         if self._dataset is None:
             # One pipeline serves every trial, and each fit() reads it from its
             # first patch.  Made under the proxy seed alone (tf.data's shuffle
@@ -136,17 +145,18 @@ class ProxyTuner(PatientTuner):
             raise keras_tuner.errors.FailedTrialError(f"validation PSNR is {psnr}")
         metrics = {"psnr": psnr, "mult_adds": float(cost.mult_adds), "params": float(cost.params)}
         if self.score == "int8":
-            metrics.update(psnr=self._int8_psnr(model, spec, trial), psnr_float=psnr)
+            metrics.update(psnr=self._int8_psnr(model, spec, folder), psnr_float=psnr)
         return metrics
 
-    def _int8_psnr(self, model, spec, trial):
+    def _int8_psnr(self, model, spec, folder):
         """Validation PSNR of the trial's int8 TFLite file (written beside its spec)."""
         from tfsr.export.tflite import int8_file_bytes, representative_patches
         from tfsr.inference import TFLiteUpscaler
 
         if self._calibration is None:
             self._calibration = representative_patches(self.train_data, self.CALIBRATION_PATCHES)
-        path = os.path.join(self.get_trial_dir(trial.trial_id), "model_int8.tflite")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "model_int8.tflite")
         with open(path + ".tmp", "wb") as f:
             f.write(int8_file_bytes(model, spec, self._calibration))
         os.replace(path + ".tmp", path)

@@ -45,6 +45,28 @@ def test_lpips_reproduces_the_reference_bicubic_values_on_set5_x4():
         assert metric.score(np.asarray(sr), np.asarray(hr)) == pytest.approx(expected, abs=0.002)
 
 
+@needs_lpips_weights
+def test_lpips_squeeze_reproduces_the_reference_bicubic_values_and_evaluate_reports_both(tmp_path):
+    squeeze = os.path.join(SHARED_WEIGHTS, "lpips_squeeze_v0.1.npz")
+    reference = [0.2094, 0.1858, 0.3750, 0.4227, 0.2367]  # ../shared/weights/README.md
+    metric = LPIPS.load(squeeze)
+    assert metric.backbone == "squeeze" and metric.metric_name == "lpips_squeeze"
+    for i, expected in enumerate(reference, start=1):
+        stem = shared("val", "Set5", "x4", f"img_00{i}_SRF_4")
+        hr = Image.open(stem + "_HR.png").convert("RGB")
+        sr = Image.open(stem + "_LR.png").convert("RGB").resize(hr.size, Image.BICUBIC)
+        assert metric.score(np.asarray(sr), np.asarray(hr)) == pytest.approx(expected, abs=0.002)
+    out = tmp_path / "r.json"
+    result = run_tool("evaluate", "--model=bicubic", f"--data={shared('val', 'Set5', 'x4')}", "--scale=4",
+                      f"--lpips_weights={REAL_LPIPS},{squeeze}", f"--json_out={out}")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    mean = json.loads(out.read_text())["mean"]  # (one set: its report)
+    assert mean["lpips"] == pytest.approx(0.3398, abs=0.002)
+    assert mean["lpips_squeeze"] == pytest.approx(0.2859, abs=0.002)
+
+
 def test_lpips_is_zero_for_identical_images_symmetric_and_grows_with_damage(fake_weights):
     metric = LPIPS.load(fake_weights)
     hr, blurred = _sample_pair()

@@ -3,7 +3,7 @@ r"""tfsr-evaluate: PSNR/SSIM (Y channel, `scale` border), optionally LPIPS, of a
     tfsr-evaluate --model=runs/x/model.keras --data=val/Set5 --scale=2
     tfsr-evaluate --model=bicubic --data=val/Set14 --scale=4 --json_out=r.json
     tfsr-evaluate --model=gan/generator.keras --data=val/Set5 --scale=4 \
-        --lpips_weights=../shared/weights/lpips_alex_v0.1.npz   # adds LPIPS
+        --lpips_weights=../shared/weights/lpips_alex_v0.1.npz   # adds LPIPS (,..squeeze..npz: LPIPS-squeeze too)
 """
 
 import json
@@ -19,7 +19,8 @@ flags.DEFINE_string("data", None, "Evaluation folder(s), comma-separated (defaul
 flags.DEFINE_integer("scale", 2, "Upscaling factor.", lower_bound=2)
 flags.DEFINE_string("json_out", None, "Also write the report as JSON here (a new file).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --json_out file.")
-flags.DEFINE_string("lpips_weights", None, "LPIPS AlexNet weights (.npz): adds an LPIPS column (RGB, full image).")
+flags.DEFINE_string("lpips_weights", None, "LPIPS weights (.npz), comma-separated: each adds a column (RGB, full "
+                    "image): lpips for the AlexNet file, lpips_squeeze for the SqueezeNet one.")  # fmt: skip
 flags.DEFINE_integer("tile", 0, "LR tile size for tiled inference (0: whole images).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
@@ -39,7 +40,9 @@ def main(argv):
     if FLAGS.lpips_weights is not None:
         from tfsr.perceptual import LPIPS
 
-        extra["lpips"] = LPIPS.load(FLAGS.lpips_weights, flag="--lpips_weights").score
+        for path in FLAGS.lpips_weights.split(","):
+            metric = LPIPS.load(path, flag="--lpips_weights")
+            extra[metric.metric_name] = metric.score
     reports = {}
     for folder in (FLAGS.data or samples.VAL_DIR).split(","):
         pairs = load_eval_set(folder, FLAGS.scale)

@@ -1,17 +1,19 @@
-"""LPIPS v0.1 ("net-lin", AlexNet backbone) in Keras, from a weights file.
+"""LPIPS v0.1 ("net-lin", AlexNet or SqueezeNet backbone) in Keras, from a weights file.
 
 Zhang et al., "The Unreasonable Effectiveness of Deep Features as a
 Perceptual Metric" (CVPR 2018).  The computation, step by step:
 
 1. both images RGB in [-1, 1], then per channel `(x - SHIFT) / SCALE`;
-2. AlexNet features after each of its five ReLUs;
+2. the backbone's features: AlexNet's five ReLU outputs, or SqueezeNet
+   1.1's seven layers (`tfsr.perceptual.squeezenet`);
 3. per layer: unit-normalize each spatial feature vector over channels,
    square the difference of the two images' vectors, weight the channels by
    the learned `lin{i}` and sum them, average over space;
-4. sum the five layers.  0 for identical images; lower is better.
+4. sum the layers.  0 for identical images; lower is better.
 
-The weights come from a file the user names (the LPIPS authors' AlexNet and
-v0.1 linear layers as an `.npz`, see `../shared/weights/README.md`); tfsr
+The weights come from a file the user names (the LPIPS authors' AlexNet or
+SqueezeNet and v0.1 linear layers as an `.npz`, see
+`../shared/weights/README.md`; the backbone is read from the file); tfsr
 never downloads them and never substitutes random weights for a missing
 file.  Only `keras.layers`/`keras.ops` are used, so LPIPS also serves as a
 training loss under every Keras backend.
@@ -23,7 +25,10 @@ import keras
 import numpy as np
 
 from tfsr.errors import UserError
+from tfsr.perceptual import squeezenet
 
+NAMES = {"alex": "AlexNet", "squeeze": "SqueezeNet"}
+METRIC_NAMES = {"alex": "lpips", "squeeze": "lpips_squeeze"}  # the metric's column / key
 SHIFT = np.array([-0.030, -0.088, -0.188], np.float32)
 SCALE = np.array([0.458, 0.448, 0.450], np.float32)
 
@@ -38,8 +43,10 @@ ALEXNET = (
 _POOL_AFTER = ("conv1", "conv2")
 
 
-def expected_shapes():
-    """`{array name: shape}` of a valid LPIPS AlexNet weights file."""
+def expected_shapes(backbone="alex"):
+    """`{array name: shape}` of a valid LPIPS weights file of `backbone`."""
+    if backbone == "squeeze":
+        return squeezenet.expected_shapes()
     shapes, cin = {}, 3
     for name, k, _, _, filters in ALEXNET:
         shapes[f"{name}_kernel"] = (k, k, cin, filters)
@@ -50,8 +57,13 @@ def expected_shapes():
     return shapes
 
 
+def backbone_of(arrays):
+    """"squeeze" for a SqueezeNet weights file, else "alex"."""
+    return "squeeze" if "fire2_squeeze_kernel" in arrays else "alex"
+
+
 def load_lpips_weights(path, flag="--lpips_weights"):
-    """Reads and checks an LPIPS `.npz`; `flag` names the option in errors."""
+    """Reads and checks an LPIPS `.npz` (AlexNet or SqueezeNet); `flag` names the option in errors."""
     if not path:
         raise UserError(
             f"{flag} is required: the LPIPS AlexNet weights (.npz), e.g. ../shared/weights/lpips_alex_v0.1.npz"
@@ -65,9 +77,10 @@ def load_lpips_weights(path, flag="--lpips_weights"):
         raise UserError(
             f"{flag}={path}: not an LPIPS weights .npz (cannot read it as one: {type(e).__name__})"
         ) from None
-    for name, shape in expected_shapes().items():
+    backbone = backbone_of(arrays)
+    for name, shape in expected_shapes(backbone).items():
         if name not in arrays:
-            raise UserError(f"{flag}={path}: missing array {name!r}; not an LPIPS AlexNet weights file")
+            raise UserError(f"{flag}={path}: missing array {name!r}; not an LPIPS {NAMES[backbone]} weights file")
         if arrays[name].shape != shape:
             raise UserError(f"{flag}={path}: {name} has shape {arrays[name].shape}, expected {shape}")
     return arrays
@@ -130,8 +143,13 @@ class LPIPS:
     """
 
     def __init__(self, arrays):
-        self.features = alexnet_features(arrays)
-        self.lin = [keras.ops.convert_to_tensor(arrays[f"lin{i}"]) for i in range(len(ALEXNET))]
+        self.backbone = backbone_of(arrays)
+        if self.backbone == "squeeze":
+            self.features, layers = squeezenet.squeezenet_features(arrays), len(squeezenet.LAYER_CHANNELS)
+        else:
+            self.features, layers = alexnet_features(arrays), len(ALEXNET)
+        self.lin = [keras.ops.convert_to_tensor(arrays[f"lin{i}"]) for i in range(layers)]
+        self.metric_name = METRIC_NAMES[self.backbone]
 
     @classmethod
     def load(cls, path, flag="--lpips_weights"):

@@ -58,6 +58,11 @@ def tiny_gan_config(lpips_file, **train):
     return cfg
 
 
+def squeeze_file(workdir):
+    path = os.path.join(str(workdir), "..", "lpips_squeeze.npz")
+    return path if os.path.exists(path) else random_lpips_weights(path, seed=6, backbone="squeeze")
+
+
 def make_trainer(workdir, lpips_file, cfg=None, perceptual=None, d=TINY_D):
     cfg = cfg or tiny_gan_config(lpips_file)
     spec = generator_spec()
@@ -71,7 +76,7 @@ def make_trainer(workdir, lpips_file, cfg=None, perceptual=None, d=TINY_D):
         str(workdir),
         cfg,
         perceptual or PerceptualLoss.from_config("lpips", lpips_weights=lpips_file),
-        lpips=LPIPS.load(lpips_file),
+        lpips=[LPIPS.load(lpips_file), LPIPS.load(squeeze_file(workdir))],
         initial_generator=start,
     )
 
@@ -116,7 +121,8 @@ def test_gan_training_logs_every_loss_saves_pairs_and_resumes(tmp_path, lpips_fi
     assert "pixel" in out and "perceptual" in out and "adversarial" in out and "steps/s" in out
     history = json.loads((tmp_path / "history.json").read_text())
     assert [h["step"] for h in history] == [6, 12]
-    assert all(k in history[-1] for k in ("val_psnr", "val_lpips", "d_loss", "g_loss", "start_psnr"))
+    assert all(k in history[-1] for k in ("val_psnr", "val_lpips", "val_lpips_squeeze", "d_loss", "g_loss", "start_psnr"))
+    assert history[-1]["val_lpips"] != history[-1]["val_lpips_squeeze"]  # two networks, two opinions
     latest = json.loads((tmp_path / "checkpoints" / "latest.json").read_text())
     assert latest["step"] == 12
     assert sorted(os.listdir(tmp_path / "checkpoints" / "ckpt-12")) == ["discriminator.keras", "generator.keras"]
@@ -242,6 +248,8 @@ def test_train_gan_cli_user_errors_are_one_line(tmp_path, generator_file, lpips_
           "--lpips_weights=/no/lpips.npz"], "lpips_weights=/no/lpips.npz: no such file"),
         ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}",
           "--config.gan.perceptual=vgg19"], "vgg19_weights is required"),
+        ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}",
+          f"--lpips_weights={lpips_file}", f"--config.gan.lpips_squeeze_weights={lpips_file}"], "not a SqueezeNet"),
     ]  # fmt: skip
     for args, message in cases:
         result = run_tool("train_gan", *args)

@@ -214,6 +214,9 @@ def gan_config():
             "adversarial_weight": 5e-3,
             "perceptual": "lpips",  # lpips (AlexNet features) | vgg19
             "lpips_weights": "",  # LPIPS .npz (required for perceptual=lpips and for LPIPS scores)
+            # LPIPS-squeeze .npz: validation also reports val_lpips_squeeze, a metric on a network
+            # no loss uses (so a result that only fools AlexNet shows)
+            "lpips_squeeze_weights": "",
             "vgg19_weights": "",  # Keras VGG19 ImageNet .h5 (required for perceptual=vgg19)
             "sample_every": 250,  # steps between TensorBoard sample images
             "divergence_patience": 3,  # non-finite steps in a row (each skipped) before giving up

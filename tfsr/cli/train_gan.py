@@ -45,7 +45,7 @@ def main(argv):
         workdir,
         cfg,
         inputs.perceptual,
-        lpips=inputs.lpips,
+        lpips=inputs.lpips_metrics(),
         initial_generator=inputs.initial_generator,
         name=f"{inputs.generator_spec.name} vs {discriminator.name}",
     )

@@ -112,7 +112,7 @@ class DiscriminatorTuner(PatientTuner):
             os.path.join(trial_dir, "gan"),
             self.cfg,
             self.inputs.perceptual,
-            lpips=self.inputs.lpips,
+            lpips=self.inputs.lpips_metrics(),
             initial_generator=self.inputs.initial_generator,
             verbose=False,
             name=spec.name,

@@ -13,7 +13,11 @@ class GanInputs:
     train_data: object  # PatchDataset (RGB)
     val_pairs: list
     perceptual: object  # PerceptualLoss
-    lpips: object  # LPIPS or None
+    lpips: object  # LPIPS (AlexNet) or None
+    lpips_squeeze: object = None  # LPIPS (SqueezeNet) or None: a second opinion in validation
+
+    def lpips_metrics(self):
+        return [m for m in (self.lpips, self.lpips_squeeze) if m is not None]
 
 
 def generator_spec_for(model_path, arch=None, scale=None):
@@ -48,4 +52,8 @@ def gan_inputs(cfg, generator_path, arch=None):
     val = load_eval_set(cfg.val_data or samples.VAL_DIR, spec.scale, limit=cfg.train.val_limit or None)
     perceptual = PerceptualLoss.from_config(cfg.gan.perceptual, cfg.gan.lpips_weights, cfg.gan.vgg19_weights)
     lpips = LPIPS.load(cfg.gan.lpips_weights, flag="--lpips_weights") if cfg.gan.lpips_weights else None
-    return GanInputs(spec, generator, train, val, perceptual, lpips)
+    squeeze = cfg.gan.get("lpips_squeeze_weights", "")
+    squeeze = LPIPS.load(squeeze, flag="--config.gan.lpips_squeeze_weights") if squeeze else None
+    if squeeze is not None and squeeze.backbone != "squeeze":
+        raise UserError(f"--config.gan.lpips_squeeze_weights={cfg.gan.lpips_squeeze_weights}: not a SqueezeNet file")
+    return GanInputs(spec, generator, train, val, perceptual, lpips, squeeze)

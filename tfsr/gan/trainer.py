@@ -71,7 +71,9 @@ class GanTrainer:
         workdir: where checkpoints, logs and the generator go.
         cfg: a `tfsr.config.gan_config()` ConfigDict (uses `.train`, `.gan`).
         perceptual: a `tfsr.perceptual.PerceptualLoss`.
-        lpips: a `tfsr.perceptual.LPIPS` for validation scores, or None.
+        lpips: `tfsr.perceptual.LPIPS` metrics for validation scores (one,
+            a list, e.g. AlexNet and SqueezeNet, or None): each adds
+            "val_<metric_name>".
         initial_generator: the PSNR-trained `keras.Model` to start from.
         on_step: optional `fn(step)` called after every step.
         verbose: print progress lines.
@@ -96,7 +98,8 @@ class GanTrainer:
         self.d_spec = resolve_discriminator(discriminator_spec)
         self.train_data, self.val_pairs, self.workdir = train_data, val_pairs, workdir
         self.cfg, self.gan = cfg.train, cfg.gan
-        self.perceptual, self.lpips = perceptual, lpips
+        self.perceptual = perceptual
+        self.lpips = list(lpips) if isinstance(lpips, (list, tuple)) else [lpips] if lpips else []
         self.initial_generator, self.on_step, self.verbose, self.name = initial_generator, on_step, verbose, name
         self.g_adv, self.d_adv = adversarial_losses(self.gan.loss)
         self.checkpoints = PairCheckpoints(os.path.join(workdir, "checkpoints"))
@@ -233,7 +236,7 @@ class GanTrainer:
         from tfsr.evaluation import evaluate
         from tfsr.inference import KerasUpscaler
 
-        extra = {"lpips": self.lpips.score} if self.lpips else {}
+        extra = {metric.metric_name: metric.score for metric in self.lpips}
         mean = evaluate(KerasUpscaler(g, scale=self.g_spec.scale), self.val_pairs, self.g_spec.scale, extra)["mean"]
         return {f"val_{k}": v for k, v in mean.items() if k != "ssim"}
 

@@ -86,11 +86,11 @@ def load_lpips_weights(path, flag="--lpips_weights"):
     return arrays
 
 
-def random_lpips_weights(path, seed=0):
-    """Writes a correctly shaped LPIPS `.npz` with random weights (for tests)."""
+def random_lpips_weights(path, seed=0, backbone="alex"):
+    """Writes a correctly shaped LPIPS `.npz` of `backbone` with random weights (for tests)."""
     rng = np.random.default_rng(seed)
     arrays = {}
-    for name, shape in expected_shapes().items():
+    for name, shape in expected_shapes(backbone).items():
         if name.startswith("lin"):
             arrays[name] = rng.uniform(0.0, 0.2, shape).astype(np.float32)
         elif name.endswith("_bias"):

@@ -27,6 +27,11 @@ def get_config(stage="gan"):
     config.train_data = f"{DATA}/train/T91,{DATA}/train/BSD200"
     config.val_data = f"{DATA}/val/Set5"
     config.gan.lpips_weights = "../shared/weights/lpips_alex_v0.1.npz"
+    config.gan.lpips_squeeze_weights = "../shared/weights/lpips_squeeze_v0.1.npz"  # a second validation metric
+    config.gan.vgg16_weights = "../shared/weights/vgg16_relu2_2.npz"
+    # The README's x4 figures were measured with the AlexNet loss, which shares its network with
+    # LPIPS-alex; --config.gan.perceptual=vgg16 (tfsr's default) uses a network no metric uses.
+    config.gan.perceptual = "lpips"
     if stage == "psnr":
         config.train.update({"steps": 20000, "learning_rate": 1e-3, "schedule": "cosine"})
         config.train.update({"checkpoint_every": 2000, "log_every": 1000})

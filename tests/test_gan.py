@@ -202,7 +202,7 @@ def test_discriminator_hypermodel_maps_specs_exactly():
 
 def _search_args(generator_file, lpips_file, workdir, trials=3):
     return [
-        f"--generator={generator_file}", f"--lpips_weights={lpips_file}", f"--workdir={workdir}",
+        f"--generator={generator_file}", f"--lpips_weights={lpips_file}", "--config.gan.perceptual=lpips", f"--workdir={workdir}",
         f"--max_trials={trials}", "--steps=4", "--config.search.population_size=2",
         "--config.train.checkpoint_every=2", "--config.train.batch_size=4", "--config.train.patch_size=16",
         "--config.space.max_stages=3", "--config.space.channels=(8,16)", "--config.train.val_limit=1",
@@ -232,7 +232,7 @@ def test_discriminator_search_cli_writes_the_front_and_resumes(tmp_path, generat
     gan_dir = tmp_path / "gan"
     trained = run_tool(
         "train_gan", f"--generator={generator_file}", f"--discriminator={workdir / 'top' / top[0]}",
-        f"--lpips_weights={lpips_file}", f"--workdir={gan_dir}", "--steps=4", "--config.train.checkpoint_every=2",
+        f"--lpips_weights={lpips_file}", "--config.gan.perceptual=lpips", f"--workdir={gan_dir}", "--steps=4", "--config.train.checkpoint_every=2",
         "--config.train.batch_size=4", "--config.train.patch_size=16", "--config.train.val_limit=1",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-3000:]
@@ -245,11 +245,16 @@ def test_train_gan_cli_user_errors_are_one_line(tmp_path, generator_file, lpips_
         ([f"--generator={tmp_path}/none.keras", "--discriminator=srgan", f"--workdir={tmp_path}"], "no such file"),
         ([f"--generator={generator_file}", "--discriminator=patchgan", f"--workdir={tmp_path}"], "built-in"),
         ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}",
-          "--lpips_weights=/no/lpips.npz"], "lpips_weights=/no/lpips.npz: no such file"),
+          "--lpips_weights=/no/lpips.npz", "--config.gan.perceptual=lpips"], "lpips_weights=/no/lpips.npz: no such file"),
+        ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}"],
+         "vgg16_weights is required"),  # the default loss
+        ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}",
+          f"--config.gan.vgg16_weights={lpips_file}"], "not a VGG16 relu2_2 file"),
         ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}",
           "--config.gan.perceptual=vgg19"], "vgg19_weights is required"),
         ([f"--generator={generator_file}", "--discriminator=srgan", f"--workdir={tmp_path}",
-          f"--lpips_weights={lpips_file}", f"--config.gan.lpips_squeeze_weights={lpips_file}"], "not a SqueezeNet"),
+          f"--lpips_weights={lpips_file}", "--config.gan.perceptual=lpips",
+          f"--config.gan.lpips_squeeze_weights={lpips_file}"], "not a SqueezeNet"),
     ]  # fmt: skip
     for args, message in cases:
         result = run_tool("train_gan", *args)
@@ -261,7 +266,7 @@ def test_train_gan_cli_survives_sigkill_and_resumes(tmp_path, generator_file, lp
     workdir = tmp_path / "gan"
     args = [
         f"--generator={generator_file}", "--discriminator=srgan",
-        f"--lpips_weights={lpips_file}", f"--workdir={workdir}", "--steps=200", "--config.train.checkpoint_every=4",
+        f"--lpips_weights={lpips_file}", "--config.gan.perceptual=lpips", f"--workdir={workdir}", "--steps=200", "--config.train.checkpoint_every=4",
         "--config.train.batch_size=2", "--config.train.patch_size=16", "--config.train.val_limit=1",
     ]  # fmt: skip
     proc = subprocess.Popen(

@@ -165,8 +165,32 @@ def test_perceptual_loss_on_lpips_features(fake_weights):
     assert float(loss(blurred_batch, hr_batch)) > 0.01
     with pytest.raises(UserError, match="config.gan.lpips_weights is required"):
         PerceptualLoss.from_config("lpips", lpips_weights="")
-    with pytest.raises(UserError, match="must be 'lpips' or 'vgg19'"):
+    with pytest.raises(UserError, match="must be 'vgg16', 'lpips' or 'vgg19'"):
+        PerceptualLoss.from_config("alexnet")
+
+
+def test_vgg16_perceptual_loss_from_the_relu2_2_file(tmp_path):
+    from tfsr.perceptual.vgg16 import random_vgg16_weights
+
+    real = os.path.join(SHARED_WEIGHTS, "vgg16_relu2_2.npz")
+    path = real if os.path.exists(real) else random_vgg16_weights(str(tmp_path / "vgg16.npz"))
+    loss = PerceptualLoss.from_config("vgg16", vgg16_weights=path)
+    hr, blurred = _sample_pair()
+    hr_batch, blurred_batch = hr[None] / 255.0, blurred[None] / 255.0
+    assert float(loss(hr_batch, hr_batch)) == pytest.approx(0.0, abs=1e-6)
+    slightly = np.clip(hr_batch + 0.02 * np.random.default_rng(0).standard_normal(hr_batch.shape), 0, 1)
+    assert float(loss(blurred_batch, hr_batch)) > float(loss(slightly.astype(np.float32), hr_batch)) > 0
+    # Gradients reach the image (it trains a generator).
+    import tensorflow as tf
+
+    x = tf.Variable(blurred_batch.astype(np.float32))
+    with tf.GradientTape() as tape:
+        value = loss(x, hr_batch.astype(np.float32))
+    assert np.abs(tape.gradient(value, x).numpy()).max() > 0
+    with pytest.raises(UserError, match="vgg16_weights is required"):
         PerceptualLoss.from_config("vgg16")
+    with pytest.raises(UserError, match="not a VGG16"):
+        PerceptualLoss.from_config("vgg16", vgg16_weights=random_lpips_weights(str(tmp_path / "alex.npz")))
 
 
 def test_perceptual_loss_loads_vgg19_weights_from_a_file(tmp_path):

@@ -212,7 +212,10 @@ def gan_config():
             "pixel_weight": 1e-2,  # L1; ESRGAN's weights
             "perceptual_weight": 1.0,
             "adversarial_weight": 5e-3,
-            "perceptual": "lpips",  # lpips (AlexNet features) | vgg19
+            # vgg16: VGG16 relu1_2 + relu2_2, a network no LPIPS metric uses | lpips: the AlexNet
+            # LPIPS-alex is built on (the loss and the metric then share it) | vgg19 (Keras .h5)
+            "perceptual": "vgg16",
+            "vgg16_weights": "",  # vgg16_relu2_2.npz (required for perceptual=vgg16)
             "lpips_weights": "",  # LPIPS .npz (required for perceptual=lpips and for LPIPS scores)
             # LPIPS-squeeze .npz: validation also reports val_lpips_squeeze, a metric on a network
             # no loss uses (so a result that only fools AlexNet shows)

@@ -1,8 +1,13 @@
 """Perceptual loss: a feature distance on a frozen, pretrained backbone.
 
-Two backbones, both loaded from a file the user names (never downloaded,
+Three backbones, each loaded from a file the user names (never downloaded,
 never random):
 
+* ``vgg16`` (the default): ImageNet VGG16 up to relu2_2
+  (`tfsr.perceptual.vgg16`), a network neither LPIPS metric uses.  The
+  loss is the mean squared distance of channel-unit-normalized relu1_2 and
+  relu2_2 features, weighted equally (the `lpips` kind's form, so the
+  configured weights keep their scale).
 * ``lpips``: the AlexNet of the LPIPS weights file.  The loss is the mean
   squared distance of channel-unit-normalized ReLU features, the five
   layers weighted equally.  It deliberately leaves out LPIPS' learned
@@ -20,7 +25,7 @@ import keras
 import numpy as np
 
 from tfsr.errors import UserError
-from tfsr.perceptual import lpips
+from tfsr.perceptual import lpips, vgg16
 
 # Keras' VGG19 "caffe" preprocessing: BGR, minus the ImageNet means (0..255).
 _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
@@ -29,23 +34,27 @@ _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
 class PerceptualLoss:
     """`loss(sr, hr)`: a scalar; float RGB batches in [0, 1].
 
-    Use `PerceptualLoss.from_config(kind, lpips_weights, vgg19_weights)`.
+    Use `PerceptualLoss.from_config(kind, lpips_weights, vgg19_weights, vgg16_weights)`.
     """
 
     def __init__(self, kind, model):
         self.kind, self.model = kind, model
 
     @classmethod
-    def from_config(cls, kind, lpips_weights="", vgg19_weights=""):
+    def from_config(cls, kind, lpips_weights="", vgg19_weights="", vgg16_weights=""):
+        if kind == "vgg16":
+            return cls("vgg16", vgg16.vgg16_features(vgg16.load_vgg16_weights(vgg16_weights)))
         if kind == "lpips":
             arrays = lpips.load_lpips_weights(lpips_weights, flag="--config.gan.lpips_weights")
+            if lpips.backbone_of(arrays) != "alex":
+                raise UserError("--config.gan.lpips_weights: perceptual=lpips needs the AlexNet file")
             return cls("lpips", lpips.alexnet_features(arrays, name="perceptual_alexnet"))
         if kind == "vgg19":
             return cls("vgg19", _vgg19_features(vgg19_weights))
-        raise UserError(f"config.gan.perceptual must be 'lpips' or 'vgg19', got {kind!r}")
+        raise UserError(f"config.gan.perceptual must be 'vgg16', 'lpips' or 'vgg19', got {kind!r}")
 
     def __call__(self, sr, hr):
-        if self.kind == "lpips":
+        if self.kind in ("lpips", "vgg16"):
             fs = self.model(lpips.normalize_input(sr), training=False)
             fh = self.model(lpips.normalize_input(hr), training=False)
             terms = [

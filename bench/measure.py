@@ -2,11 +2,8 @@
 PSNR/SSIM on the benchmark sets, deployed cost and int8 latency."""
 
 import os
-import time
 
-import numpy as np
-
-LR_SIZE = (360, 640)  # height, width: the 640x360 LR input of the published tables
+from tfsr.latency import LR_SIZE  # noqa: F401  (bench scripts import it from here)
 
 
 def measure(model_path, row, calibration, eval_sets, scale):
@@ -39,19 +36,10 @@ def measure(model_path, row, calibration, eval_sets, scale):
 
 
 def int8_latency_ms(path, runs=15):
-    """Median latency of one 640x360 LR input, 1 thread (ai-edge-litert, XNNPACK)."""
-    from tfsr.inference import TFLiteUpscaler
+    """Median latency of one 640x360 LR input, 1 thread (ai-edge-litert, XNNPACK), timed as the search times it."""
+    from tfsr.latency import tflite_latency_ms
 
-    x = np.random.default_rng(0).random((1, *LR_SIZE, 1)).astype(np.float32)
-    runner = TFLiteUpscaler(path, num_threads=1)
-    for _ in range(3):
-        runner._run(x)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        runner._run(x)
-        times.append(time.perf_counter() - t)
-    return 1e3 * float(np.median(times))
+    return tflite_latency_ms(path, LR_SIZE, threads=1, runs=runs)
 
 
 def print_table(title, rows, sets=("Set5", "Set14")):

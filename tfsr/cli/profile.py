@@ -44,7 +44,7 @@ REFERENCES = ("espcn", "fsrcnn", "ecbsr_plain", "ecbsr", "abpn")
 def main(argv):
     import numpy as np
 
-    from tfsr.arch import count, zoo
+    from tfsr.arch import ArchSpec, count, zoo
     from tfsr.config import parse_size
     from tfsr.device_timer import device_info
     from tfsr.latency import tflite_latency_ms, write_int8_file
@@ -104,7 +104,7 @@ def main(argv):
         os.rmdir(folder)
     profile.refit().save(out)
     measured = np.array([m["ms"] for m in profile.models])
-    predicted = np.array([profile.predict(_spec(m["spec"])) for m in profile.models])
+    predicted = np.array([profile.predict(ArchSpec.from_dict(m["spec"])) for m in profile.models])
     error = np.abs(predicted / measured - 1)
     print(f"fitted on {len(measured)} models: median |error| {100 * np.median(error):.1f}%, "
           f"Spearman {spearman(predicted, measured):.3f} (in-sample; bench/latency_predictor.py tests it on others)")
@@ -159,12 +159,6 @@ def _device_timer_file():
     from tfsr import device_timer
 
     return device_timer.__file__
-
-
-def _spec(d):
-    from tfsr.arch import ArchSpec
-
-    return ArchSpec.from_dict(d)
 
 
 def entry():

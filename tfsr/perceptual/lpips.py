@@ -62,21 +62,25 @@ def backbone_of(arrays):
     return "squeeze" if "fire2_squeeze_kernel" in arrays else "alex"
 
 
-def load_lpips_weights(path, flag="--lpips_weights"):
-    """Reads and checks an LPIPS `.npz` (AlexNet or SqueezeNet); `flag` names the option in errors."""
+def read_weights_npz(path, flag, required, what):
+    """The float32 arrays of the `.npz` at `path`, or a one-line `UserError`:
+    `required` when no path is given, "no such file", or "not `what`" when
+    the file cannot be read as an npz.  `flag` names the option in errors."""
     if not path:
-        raise UserError(
-            f"{flag} is required: the LPIPS AlexNet weights (.npz), e.g. ../shared/weights/lpips_alex_v0.1.npz"
-        )
+        raise UserError(required)
     if not os.path.isfile(path):
         raise UserError(f"{flag}={path}: no such file")
     try:
         with np.load(path) as data:
-            arrays = {k: np.asarray(data[k], np.float32) for k in data.files}
+            return {k: np.asarray(data[k], np.float32) for k in data.files}
     except Exception as e:  # zip/pickle errors of a file that is not an npz
-        raise UserError(
-            f"{flag}={path}: not an LPIPS weights .npz (cannot read it as one: {type(e).__name__})"
-        ) from None
+        raise UserError(f"{flag}={path}: not {what} (cannot read it as one: {type(e).__name__})") from None
+
+
+def load_lpips_weights(path, flag="--lpips_weights"):
+    """Reads and checks an LPIPS `.npz` (AlexNet or SqueezeNet); `flag` names the option in errors."""
+    required = f"{flag} is required: the LPIPS AlexNet weights (.npz), e.g. ../shared/weights/lpips_alex_v0.1.npz"
+    arrays = read_weights_npz(path, flag, required, "an LPIPS weights .npz")
     backbone = backbone_of(arrays)
     for name, shape in expected_shapes(backbone).items():
         if name not in arrays:

@@ -11,12 +11,11 @@ torchvision's ImageNet mean/std normalization.  The file
 (HWIO) and `_bias`.
 """
 
-import os
-
 import keras
 import numpy as np
 
 from tfsr.errors import UserError
+from tfsr.perceptual.lpips import read_weights_npz
 
 LAYERS = (("conv1_1", 3, 64), ("conv1_2", 64, 64), ("conv2_1", 64, 128), ("conv2_2", 128, 128))
 
@@ -31,15 +30,8 @@ def expected_shapes():
 
 def load_vgg16_weights(path, flag="--config.gan.vgg16_weights"):
     """Reads and checks the `.npz`; a missing or malformed file is a one-line `UserError`."""
-    if not path:
-        raise UserError(f"{flag} is required for perceptual=vgg16: e.g. ../shared/weights/vgg16_relu2_2.npz")
-    if not os.path.isfile(path):
-        raise UserError(f"{flag}={path}: no such file")
-    try:
-        with np.load(path) as data:
-            arrays = {k: np.asarray(data[k], np.float32) for k in data.files}
-    except Exception as e:  # zip/pickle errors of a file that is not an npz
-        raise UserError(f"{flag}={path}: not a VGG16 weights .npz ({type(e).__name__})") from None
+    required = f"{flag} is required for perceptual=vgg16: e.g. ../shared/weights/vgg16_relu2_2.npz"
+    arrays = read_weights_npz(path, flag, required, "a VGG16 weights .npz")
     for name, shape in expected_shapes().items():
         if arrays.get(name, np.zeros(0)).shape != shape:
             raise UserError(f"{flag}={path}: {name} missing or not of shape {shape}; not a VGG16 relu2_2 file")

@@ -104,14 +104,19 @@ def excess(expected, max_mult_adds):
     return keras.ops.where(max_mult_adds > 0, keras.ops.relu(expected - max_mult_adds), expected)
 
 
+def softmax(x):
+    """Row-wise softmax of an array (numpy): architecture weights as probabilities."""
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def derive_within(space, alpha, beta, max_mult_adds, lr_size, name="dlsr"):
     """`derive`, then while the network costs more than `max_mult_adds` at
     `lr_size`, the step op whose switch to a cheaper candidate gives up the
     least softmax(alpha) weight is switched.  Raises ValueError when even
     the cheapest ops exceed the ceiling."""
-    alpha = np.asarray(alpha, dtype=np.float64)
-    weights = np.exp(alpha - alpha.max(axis=-1, keepdims=True))
-    weights /= weights.sum(axis=-1, keepdims=True)
+    weights = softmax(alpha)
     costs = candidate_mult_adds(space, lr_size)
     choice = np.argmax(weights, axis=-1)
     while True:

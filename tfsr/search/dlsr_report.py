@@ -10,11 +10,7 @@
 
 import numpy as np
 
-
-def _softmax(x):
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+from tfsr.search.dlsr import softmax
 
 
 def _heat_map(weights, chosen, row_labels, col_labels, title, path):
@@ -46,7 +42,7 @@ def _heat_map(weights, chosen, row_labels, col_labels, title, path):
 
 
 def plot_alpha(space, alpha, path, title="cell level: softmax(alpha), derived op boxed"):
-    weights = _softmax(alpha)
+    weights = softmax(alpha)
     chosen = [(s, int(k)) for s, k in enumerate(np.argmax(weights, axis=-1))]
     steps = [f"step {s + 1}" for s in range(weights.shape[0])]
     _heat_map(weights, chosen, steps, list(space.candidates), title, path)
@@ -59,7 +55,7 @@ def plot_links(space, betas, path, title="network level: softmax(beta), kept inp
     weights = np.full((len(sizes), max(sizes)), np.nan)
     chosen = []
     for r, beta in enumerate(betas):
-        w = _softmax(beta)
+        w = softmax(beta)
         weights[r, : len(w)] = w
         chosen += [(r, int(j)) for j in np.argsort(-w, kind="stable")[: space.kept_inputs]]
     blocks = [f"B{k} reads" for k in range(3, space.blocks + 1)]

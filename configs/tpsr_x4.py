@@ -11,15 +11,27 @@ discriminator:
     tfsr-train-gan --config=configs/tpsr_x4.py \
         --generator=runs/tpsr_psnr_x4/model.keras --discriminator=srgan \
         --workdir=runs/tpsr_gan_srgan_x4
+
+TPSR's whole pipeline with a *searched* generator (TPSR's x4 space, within
+TPSR-D2's 61.1K params and 3.57G mult-adds at 320x180) and the VGG16 loss,
+the same PSNR recipe as above, in one command:
+
+    tfsr-tpsr --config=configs/tpsr_x4.py:pipeline --workdir=runs/tpsr_pipeline_x4
 """
 
 from tfsr.config import get_config as base_config
+from tfsr.config import tpsr_config, tpsr_generator_search_config
 
 DATA = "$TFSR_DATA"  # the data root: --data_root or the TFSR_DATA variable (tfsr-data)
 
 
 def get_config(stage="gan"):
-    """`stage`: psnr (tfsr-train), gan (tfsr-train-gan) or search (tfsr-search-discriminator)."""
+    """`stage`: psnr (tfsr-train), gan (tfsr-train-gan), search (tfsr-search-discriminator),
+    generator_search (tfsr-search) or pipeline (tfsr-tpsr: all of them, searched generator)."""
+    if stage == "pipeline":
+        return pipeline_config()
+    if stage == "generator_search":
+        return generator_search_config()
     config = base_config("discriminator_search" if stage == "search" else "gan")
     config.arch = "configs/specs/tpsr_x4_tiny.json"
     config.scale = 4
@@ -43,4 +55,35 @@ def get_config(stage="gan"):
         # 2,000 steps at 1e-4 tripped the PSNR-collapse guard at step 750
         # (30.65 -> 26.83 dB on Set5) against the SRGAN discriminator.
         config.train.update({"steps": 1000, "learning_rate": 5e-5, "checkpoint_every": 250, "log_every": 50})
+    return config
+
+
+def generator_search_config():
+    """TPSR's generator search: 24 trials of 300 proxy steps, scored on Set5."""
+    config = tpsr_generator_search_config()
+    config.train_data = f"{DATA}/train/T91,{DATA}/train/BSD200"
+    config.val_data = f"{DATA}/val/Set5"
+    config.search.update({"max_trials": 24, "population_size": 8})
+    return config
+
+
+def pipeline_config():
+    """tfsr-tpsr: the searched generator through the stages above, with the budgets above
+    except a 6-trial, 200-step discriminator search, and the VGG16 perceptual loss."""
+    config = tpsr_config()
+    config.update({
+        "train_data": f"{DATA}/train/T91,{DATA}/train/BSD200",
+        "val_data": f"{DATA}/val/Set5",
+        "eval_data": f"{DATA}/val/Set5,{DATA}/val/Set14",
+        "lpips_weights": "../shared/weights/lpips_alex_v0.1.npz",
+        "lpips_squeeze_weights": "../shared/weights/lpips_squeeze_v0.1.npz",
+        "vgg16_weights": "../shared/weights/vgg16_relu2_2.npz",
+    })  # fmt: skip
+    config.generator_search = generator_search_config()
+    config.psnr = get_config("psnr")
+    config.discriminator_search = get_config("search")
+    config.discriminator_search.train.update({"steps": 200, "checkpoint_every": 100})
+    config.discriminator_search.search.update({"max_trials": 6, "population_size": 3})
+    config.gan = get_config("gan")
+    config.gan.gan.perceptual = "vgg16"  # a network neither LPIPS metric uses
     return config

@@ -11,12 +11,13 @@ from tensorflow.python.framework import ops as tf_ops
 
 from tfsr.arch import ArchSpec, SpecError, build_model, count, zoo
 from tfsr.search.space import FalsrSpace
+from tfsr.search.tpsr_space import TpsrSpace
 
 
-def random_specs(n, seed=0, scale=2):
+def random_specs(n, seed=0, scale=2, space=None):
     rng = np.random.default_rng(seed)
-    space = FalsrSpace(scale=scale)
-    return [space.sample(rng, name=f"r{i}") for i in range(n)]
+    space = space or FalsrSpace(scale=scale)
+    return [space.sample(rng, name=f"{space.NAME}{i}") for i in range(n)]
 
 
 def dlsr_like_spec(op="sep5", nf=12, dilated=True):
@@ -63,7 +64,10 @@ def profiler_conv_mult_adds(model, lr_size, channels):
 # TF runs a dilated conv on a padded space-to-batch grid, so its profiler
 # counts more than the k*k*Cin*Cout per output pixel that the cost model
 # (and the int8 CONV_2D) spends: the DLSR spec is compared without dilation.
-@pytest.mark.parametrize("spec", random_specs(6, seed=7) + [dlsr_like_spec(dilated=False)], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", random_specs(6, seed=7) + random_specs(1, seed=3, space=TpsrSpace()) + [dlsr_like_spec(dilated=False)],
+    ids=lambda s: s.name,
+)
 def test_cost_matches_keras_params_and_tf_profiler(spec):
     model = build_model(spec)
     cost = count(spec, (23, 17))
@@ -111,12 +115,15 @@ def test_models_take_any_lr_size(spec):
 
 
 def test_spec_json_round_trip(tmp_path):
-    for spec in random_specs(3) + [zoo.fsrcnn(2)]:
+    for spec in random_specs(3) + random_specs(2, space=TpsrSpace()) + [zoo.fsrcnn(2)]:
         path = tmp_path / "spec.json"
         spec.save(path)
         again = ArchSpec.load(path)
         assert again.to_dict() == spec.to_dict()
         assert json.loads(spec.to_json()) == spec.to_dict()
+        # Fields at their defaults stay out of the file, so older spec files read back unchanged.
+        merges = {c.get("merge") for c in spec.to_dict()["cells"]}
+        assert merges == ({"sum"} if spec.name.startswith("tpsr") else {None})
 
 
 @pytest.mark.parametrize(
@@ -131,6 +138,10 @@ def test_spec_json_round_trip(tmp_path):
         ({"upsampler": {"type": "nearest"}}, "unknown upsampler"),
         ({"stem": {"filters": 32, "activation": "swish"}}, "stem.activation"),
         ({"colour": 1}, "unknown spec field"),
+        ({"cells": [{"block": "conv", "channels": 16, "merge": "max"}]}, "cells[0].merge"),
+        ({"cells": [{"block": "conv", "channels": 16}, {"block": "conv", "channels": 8, "inputs": [0, 1], "merge": "sum"}]},
+         "nodes [0, 1] have [32, 16] channels"),
+        ({"upsampler": {"merge": "sum", "inputs": [0, 1]}}, "upsampler.merge 'sum' needs inputs of one width"),
     ],
 )
 def test_validation_names_the_bad_field(patch, message):

@@ -28,7 +28,8 @@ from tfsr.train import Trainer
 
 def every_op_specs():
     """Specs that together use every block type, upsampler, activation and
-    global skip, a re-parameterizable stem and tail, and a clipped output."""
+    global skip, both merge modes, a re-parameterizable stem and tail, and a
+    clipped output."""
     blocks = sorted(BLOCKS)
     activations = ["relu", "prelu", "tanh", "leaky_relu"]
     variants = [(u, ["bilinear", "nearest"][k % 2]) for k, u in enumerate(sorted(UPSAMPLERS))]
@@ -40,6 +41,7 @@ def every_op_specs():
              "activation": activations[(i + k) % len(activations)],
              # distill and esa work in place: they read one node of their own width.
              "inputs": [i] if b in ("distill", "esa") else list(range(i + 1)),
+             "merge": "sum" if k == 0 else "concat",  # TPSR's summed links in one variant
              "options": {"esa": True} if b == "distill" else {}}
             for i, b in enumerate(blocks)
         ]  # fmt: skip

@@ -81,3 +81,15 @@ def test_before_after_row_labels_each_crop_with_its_psnr(rng):
     row = visualize.before_after_row("baby", [("noisy", noisy), ("same", hr)], hr, crop_size=32, zoom=2)
     # Title line + label line above three 64-pixel tiles (noisy, same, HR) with 4-pixel gaps.
     assert row.size == (3 * 64 + 2 * 4, 18 + 18 + 64)
+
+
+def test_grid_strength_sees_a_4_pixel_grid_that_bicubic_does_not_have():
+    pairs = load_eval_set(samples.VAL_DIR, 4)
+    bicubic = BicubicUpscaler(4)
+    for pair in pairs:
+        sr = bicubic.super_resolve(pair.lr).image.astype(np.float64)
+        grid = np.zeros(sr.shape[:2])
+        grid[::4, ::4], grid[2::4, 2::4] = 2.0, -2.0  # +-2 levels on 2 of the 16 phases: faint, but a grid
+        with_grid = np.clip(sr + grid[..., None], 0, 255)
+        assert abs(metrics.grid_strength(sr, pair.hr, border=4)) < 3.0
+        assert metrics.grid_strength(with_grid, pair.hr, border=4) > 20.0

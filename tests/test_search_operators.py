@@ -1,8 +1,11 @@
+import keras_tuner
 import numpy as np
+import pytest
 
 from tfsr.arch import build_model, count
 from tfsr.search import operators
 from tfsr.search.controller import MutationPolicy
+from tfsr.errors import UserError
 from tfsr.search.space import FalsrSpace
 
 SPACE = FalsrSpace(min_cells=2, max_cells=6)
@@ -142,7 +145,7 @@ def test_plain_space_is_a_chain_of_one_block_type_with_the_anchor():
         hp = keras_tuner.HyperParameters()
         hypermodel.spec_from_hp(hp)
         hp.values.update(hypermodel.values_from_spec(child))
-        assert hypermodel.spec_from_hp(hp).to_dict() == {**child.to_dict(), "name": "falsr"}
+        assert hypermodel.spec_from_hp(hp).to_dict() == {**child.to_dict(), "name": "plain"}
     # Block type changes only how it trains: the deployed cost is the conv's.
     spec = population[0]
     as_conv = space.make_spec([type(spec.cells[0])(**{**spec.cells[0].to_dict(), "block": "conv"})], [1])
@@ -167,3 +170,47 @@ def test_space_config_errors_name_the_field():
         cfg.space[field] = value
         with pytest.raises(UserError, match=message):
             make_space(cfg)
+
+
+def test_tpsr_space_sums_fixed_width_nodes_and_stays_closed_under_the_operators():
+    from tfsr.config import get_config
+    from tfsr.search.hypermodel import FalsrHyperModel
+    from tfsr.search.run import make_space
+
+    cfg = get_config("search")
+    cfg.scale, cfg.color = 4, "rgb"
+    cfg.space.update({"kind": "tpsr", "blocks": ("conv", "sepconv"), "activations": ("prelu",),
+                      "min_cells": 2, "max_cells": 6})  # fmt: skip
+    space = make_space(cfg)
+    rng = np.random.default_rng(6)
+    hypermodel = FalsrHyperModel(space)
+    policy = MutationPolicy(space)
+    population = [space.sample(rng) for _ in range(6)]
+    ops = set()
+    for k in range(60):
+        child = operators.crossover(space, population[k % 6], population[(k + 1) % 6], rng)
+        child = operators.mutate(space, child, rng, mode=("random", "flops")[k % 2], lr_size=(18, 32))
+        cell, gene, value, _ = policy.propose(rng, len(child.cells))
+        child = operators.apply_cell_action(space, child, min(cell, len(child.cells) - 1), gene, value)
+        assert space.contains(child), child.to_dict()
+        assert (child.scale, child.channels, child.stem.filters) == (4, 3, 16)
+        assert all(c.channels == 16 and c.merge == "sum" and c.repeats == 1 for c in child.cells)
+        assert child.upsampler.merge == "sum"
+        ops |= {(c.block, c.kernel) for c in child.cells}
+        hp = keras_tuner.HyperParameters()
+        hypermodel.spec_from_hp(hp)
+        hp.values.update(hypermodel.values_from_spec(child))
+        assert hypermodel.spec_from_hp(hp).to_dict() == {**child.to_dict(), "name": "tpsr"}
+    # TPSR's five node ops, and no 7x7 separable conv.
+    assert ops == {("conv", 3), ("conv", 5), ("conv", 7), ("sepconv", 3), ("sepconv", 5)}
+    # A summed link is free: linking every node to the stem adds no parameter or mult-add.
+    spec = population[0]
+    linked = space.make_spec(
+        [type(c)(**{**c.to_dict(), "inputs": sorted({0, i})}) for i, c in enumerate(spec.cells)], [len(spec.cells)]
+    )
+    chain = space.make_spec([type(c)(**{**c.to_dict(), "inputs": [i]}) for i, c in enumerate(spec.cells)],
+                            [len(spec.cells)])  # fmt: skip
+    assert count(linked, (180, 320)) == count(chain, (180, 320))
+    cfg.space.blocks = ("conv", "inverted_bottleneck")
+    with pytest.raises(UserError, match="space.blocks: TPSR's nodes"):
+        make_space(cfg)

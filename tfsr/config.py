@@ -42,7 +42,7 @@ def train_config():
 
 
 def get_config(name="train"):
-    """`name`: "train" (default), "search", "demo", "gan", "discriminator_search" or "dlsr".
+    """`name`: "train" (default), "search", "demo", "gan", "discriminator_search", "dlsr" or "tpsr".
 
     Selected as `--config=tfsr/config.py:search` etc.
     """
@@ -56,6 +56,8 @@ def get_config(name="train"):
         return dlsr_config()
     if name == "discriminator_search":
         return discriminator_search_config()
+    if name == "tpsr":
+        return tpsr_config()
     return ml_collections.ConfigDict(
         {
             "arch": "fsrcnn",  # built-in name or a spec .json file
@@ -247,3 +249,52 @@ def discriminator_search_config():
         {"min_stages": 2, "max_stages": 5, "channels": (16, 32, 64, 128), "kernels": (3, 5)}
     )
     return config
+
+
+def tpsr_generator_search_config():
+    """TPSR's generator search: x4 RGB, summed nodes of {3x3, 5x5, 7x7 conv, 3x3, 5x5 separable
+    conv} + PReLU on 16 channels, within TPSR-D2's 61.1K params and 3.57G mult-adds at 320x180."""
+    config = search_config()
+    config.scale, config.color = 4, "rgb"
+    config.space.update({"kind": "tpsr", "blocks": ("conv", "sepconv"), "activations": ("prelu",),
+                         "min_cells": 2, "max_cells": 6})  # fmt: skip
+    config.search.update({"max_params": 61100, "max_mult_adds": 3.57e9, "lr_size": "320x180"})
+    return config
+
+
+def tpsr_config():
+    """TPSR end to end (tfsr-tpsr, `tfsr.gan.pipeline`): one section per stage, each the config
+    its stage tool reads, and the fields they share.  These defaults run in minutes on the
+    bundled images (a smoke test of the whole pipeline); configs/tpsr_x4.py:pipeline has the
+    budgets of the README's figures."""
+    gsearch = tpsr_generator_search_config()
+    gsearch.search.update({"max_trials": 4, "population_size": 2, "initial_candidates": 2})
+    gsearch.proxy.update({"steps": 20, "batch_size": 4, "patch_size": 16, "val_limit": 2})
+    psnr = get_config("train")
+    psnr.train.update({"steps": 40, "batch_size": 4, "patch_size": 16, "checkpoint_every": 20, "log_every": 20,
+                       "val_limit": 2})  # fmt: skip
+    dsearch = discriminator_search_config()
+    dsearch.train.update({"steps": 4, "batch_size": 2, "patch_size": 16, "checkpoint_every": 4, "log_every": 2,
+                          "val_limit": 2})  # fmt: skip
+    dsearch.search.update({"max_trials": 2, "population_size": 2})
+    gan = gan_config()
+    gan.train.update({"steps": 6, "batch_size": 2, "patch_size": 16, "checkpoint_every": 3, "log_every": 3,
+                      "val_limit": 2})  # fmt: skip
+    gan.gan.sample_every = 1000
+    return ml_collections.ConfigDict(
+        {
+            "scale": 4,
+            "train_data": "",  # training folders, comma-separated, for every stage ("" = bundled samples)
+            "val_data": "",  # the validation folder of every stage ("" = bundled samples)
+            "eval_data": "",  # folders scored at the end, comma-separated ("" = bundled samples)
+            "lpips_weights": "",  # LPIPS-alex .npz (required: the discriminator search's objective)
+            "lpips_squeeze_weights": "",  # LPIPS-squeeze .npz: a second metric on a network no loss uses
+            "vgg16_weights": "",  # VGG16 relu2_2 .npz, the perceptual loss (gan.gan.perceptual=vgg16)
+            "baseline_discriminator": "srgan",  # also train against it, for comparison ("" = no)
+            "quantize": "int8",  # the shipped file: int8 | int16x8 | float16 | none
+            "generator_search": gsearch,
+            "psnr": psnr,
+            "discriminator_search": dsearch,
+            "gan": gan,
+        }
+    )

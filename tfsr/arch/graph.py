@@ -125,6 +125,15 @@ class OpGraph:
         channels = sum(self[x].channels for x in xs)
         return self._add("concat", list(xs), channels, self[xs[0]].upscale, label)
 
+    def merge(self, xs, mode, label="merge"):
+        """`xs` combined as a spec's `merge` says: channel concat, or a chain of adds for "sum"."""
+        if mode == "concat":
+            return self.concat(xs, label="concat")
+        y = xs[0]
+        for x in xs[1:]:
+            y = self.add(y, x, label=label)
+        return y
+
     def depth_to_space(self, x, block, label="pixel_shuffle"):
         src = self[x]
         return self._add(
@@ -176,7 +185,7 @@ def lower(spec, deployed=False):
 
     for i, cell in enumerate(spec.cells):
         g.prefix = f"cell{i + 1}_"
-        cell_in = g.concat([nodes[j] for j in spec.cell_inputs(i)])
+        cell_in = g.merge([nodes[j] for j in spec.cell_inputs(i)], cell.merge)
         y = cell_in
         block = BLOCKS[cell.block]
         for r in range(cell.repeats):
@@ -192,7 +201,7 @@ def lower(spec, deployed=False):
         nodes.append(y)
 
     g.prefix = "up_"
-    x = g.concat([nodes[j] for j in spec.upsampler_inputs()])
+    x = g.merge([nodes[j] for j in spec.upsampler_inputs()], spec.upsampler.merge)
     y = UPSAMPLERS[spec.upsampler.type].emit(g, x, spec)  # adds an "anchor" skip itself
     if spec.upsampler.global_skip in ("nearest", "bilinear"):
         skip = g.upsample(g.ops[0].name, spec.scale, spec.upsampler.global_skip)

@@ -14,6 +14,7 @@ trainer and the exporters consume it.  A spec is plain data:
          "repeats": 2,                 # the block is applied this many times
          "residual": true,             # add the cell input to its output
          "inputs": [0],                # 0 = stem, i = output of cell i
+         "merge": "concat",            # or "sum" (TPSR's nodes): how inputs combine
          "activation": "relu"},
         ...
       ],
@@ -23,8 +24,9 @@ trainer and the exporters consume it.  A spec is plain data:
     }
 
 Cells and the upsampler take the channel-concatenation of their `inputs`
-(the macro links); by default a cell reads the previous cell and the
-upsampler reads the last cell.  Which values a search explores (FALSR's
+(the macro links), or with `"merge": "sum"` their element-wise sum (all
+inputs then need the same width); by default a cell reads the previous cell
+and the upsampler reads the last cell.  Which values a search explores (FALSR's
 channels in {16, 32, 48, 64}, ...) is the search space's business; this
 module only decides what can be built.
 """
@@ -40,6 +42,7 @@ from tfsr.errors import UserError
 ACTIVATIONS = ("relu", "prelu", "leaky_relu", "tanh", "linear")  # leaky_relu: slope 0.05 (RFDN, DLSR)
 SCALES = (2, 3, 4)
 GLOBAL_SKIPS = ("none", "nearest", "bilinear", "anchor")
+MERGES = ("concat", "sum")  # how a cell's (or the upsampler's) inputs combine
 
 
 class SpecError(UserError):
@@ -56,11 +59,13 @@ class CellSpec:
     inputs: Optional[List[int]] = None
     activation: str = "relu"
     options: dict = dataclasses.field(default_factory=dict)
+    merge: str = "concat"  # concat | sum of the inputs
 
     def to_dict(self):
         d = dataclasses.asdict(self)
-        if not d["options"]:
-            del d["options"]
+        for key, default in (("options", {}), ("merge", "concat")):  # newer fields, omitted at their defaults
+            if d[key] == default:
+                del d[key]
         return d
 
 
@@ -93,6 +98,7 @@ class UpsamplerSpec:
     # The sub-pixel conv's block type (linear), like the stem's.
     block: str = "conv"
     options: dict = dataclasses.field(default_factory=dict)
+    merge: str = "concat"  # concat | sum of the inputs
 
 
 @dataclasses.dataclass
@@ -217,7 +223,7 @@ class ArchSpec:
             if cell.activation not in ACTIVATIONS:
                 raise SpecError(f"{where}.activation must be one of {ACTIVATIONS}, got {cell.activation!r}.")
             self._validate_inputs(cell.inputs, i + 1, f"{where}.inputs")
-            in_channels = sum(self.node_channels(j) for j in self.cell_inputs(i))
+            in_channels = self._merged_channels(self.cell_inputs(i), cell.merge, where)
             problem = block_cls.check(cell, in_channels)
             if problem:
                 raise SpecError(f"{where} ({cell.block}): {problem}")
@@ -227,7 +233,7 @@ class ArchSpec:
             )
         positive_int(self.upsampler.kernel, "upsampler.kernel")
         if self.upsampler.type == "subpixel":
-            up_in = sum(self.node_channels(j) for j in self.upsampler_inputs())
+            up_in = self._merged_channels(self.upsampler_inputs(), self.upsampler.merge, "upsampler")
             self._validate_one_conv_block(self.upsampler_cell(), up_in, "upsampler")
         elif self.upsampler.block != "conv" or self.upsampler.options:
             raise SpecError(f"upsampler.block: only the subpixel upsampler takes a block type, not {self.upsampler.type!r}.")
@@ -240,6 +246,18 @@ class ArchSpec:
         if not isinstance(self.upsampler.clip, bool):
             raise SpecError(f"upsampler.clip must be true or false, got {self.upsampler.clip!r}.")
         self._validate_inputs(self.upsampler.inputs, len(self.cells) + 1, "upsampler.inputs")
+        self._merged_channels(self.upsampler_inputs(), self.upsampler.merge, "upsampler")
+
+    def _merged_channels(self, inputs, merge, where):
+        """Channels of `inputs` combined by `merge`; `SpecError` if they cannot be."""
+        if merge not in MERGES:
+            raise SpecError(f"{where}.merge must be one of {MERGES}, got {merge!r}.")
+        widths = [self.node_channels(j) for j in inputs]
+        if merge == "concat":
+            return sum(widths)
+        if len(set(widths)) > 1:
+            raise SpecError(f"{where}.merge 'sum' needs inputs of one width; nodes {inputs} have {widths} channels.")
+        return widths[0]
 
     def upsampler_cell(self):
         """The sub-pixel upsampler's conv (to scale^2 * channels, linear) as a cell."""
@@ -278,7 +296,7 @@ class ArchSpec:
 
 # Fields added after specs were first written: left out of the JSON while
 # they hold their defaults, so older spec files and workdirs stay identical.
-_OPTIONAL_DEFAULTS = {"block": "conv", "options": {}, "clip": False}
+_OPTIONAL_DEFAULTS = {"block": "conv", "options": {}, "clip": False, "merge": "concat"}
 
 
 def _without_defaults(part):

@@ -42,29 +42,15 @@ def resolved_config():
 
 def main(argv):
     cfg = resolved_config()
-    from tfsr import samples
     from tfsr.arch import zoo
-    from tfsr.data.evalsets import load_eval_set
-    from tfsr.data.pipeline import PatchDataset
-    from tfsr.train import Trainer, TrainingDiverged
+    from tfsr.train import TrainingDiverged
+    from tfsr.train.from_config import trainer_from_config
 
     workdir = common.workdir(cfg.workdir)
     if cfg.color not in ("y", "rgb"):
         common.fail(f"config.color must be 'y' or 'rgb', got {cfg.color!r}")
-    if cfg.train.steps < 1 or cfg.train.checkpoint_every < 1 or cfg.train.batch_size < 1:
-        common.fail("steps, checkpoint_every and batch_size must be positive")
     spec = zoo.resolve(cfg.arch, cfg.scale, channels=1 if cfg.color == "y" else 3)
-    train = PatchDataset(
-        cfg.train_data or samples.TRAIN_DIR,
-        spec.scale,
-        patch_size=cfg.train.patch_size,
-        batch_size=cfg.train.batch_size,
-        color="y" if spec.channels == 1 else "rgb",
-        seed=cfg.train.seed,
-    )
-    val = load_eval_set(cfg.val_data or samples.VAL_DIR, spec.scale, limit=cfg.train.val_limit or None)
-    print(f"training {spec.name} x{spec.scale} on {len(train)} images, validating on {len(val)}", flush=True)
-    trainer = Trainer(spec, train, val, workdir, cfg.train)
+    trainer = trainer_from_config(cfg, spec, workdir)
     try:
         trainer.fit()
     except TrainingDiverged as e:

@@ -28,8 +28,8 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     cfg = common.gan_config_from_flags()
-    from tfsr.gan import GanTrainer, resolve_discriminator
-    from tfsr.gan.setup import gan_inputs
+    from tfsr.gan import resolve_discriminator
+    from tfsr.gan.setup import gan_inputs, gan_trainer
     from tfsr.train import TrainingDiverged
 
     workdir = common.workdir(cfg.workdir)
@@ -37,18 +37,7 @@ def main(argv):
     inputs = gan_inputs(cfg, common.require(cfg.generator, "generator"), FLAGS.arch)
     if inputs.lpips is None:
         print("note: no --lpips_weights: validation reports PSNR only, no LPIPS", flush=True)
-    trainer = GanTrainer(
-        inputs.generator_spec,
-        discriminator,
-        inputs.train_data,
-        inputs.val_pairs,
-        workdir,
-        cfg,
-        inputs.perceptual,
-        lpips=inputs.lpips_metrics(),
-        initial_generator=inputs.initial_generator,
-        name=f"{inputs.generator_spec.name} vs {discriminator.name}",
-    )
+    trainer = gan_trainer(cfg, inputs, discriminator, workdir)
     try:
         trainer.fit()
     except TrainingDiverged as e:

@@ -58,3 +58,25 @@ def gan_inputs(cfg, generator_path, arch=None):
     if squeeze is not None and squeeze.backbone != "squeeze":
         raise UserError(f"--config.gan.lpips_squeeze_weights={cfg.gan.lpips_squeeze_weights}: not a SqueezeNet file")
     return GanInputs(spec, generator, train, val, perceptual, lpips, squeeze)
+
+
+def gan_trainer(cfg, inputs, discriminator, workdir, verbose=True):
+    """The `GanTrainer` of `inputs` (from `gan_inputs`) against `discriminator`
+    (a built-in name, a spec .json or a `DiscriminatorSpec`)."""
+    from tfsr.gan.discriminator import resolve_discriminator
+    from tfsr.gan.trainer import GanTrainer
+
+    discriminator = resolve_discriminator(discriminator)
+    return GanTrainer(
+        inputs.generator_spec,
+        discriminator,
+        inputs.train_data,
+        inputs.val_pairs,
+        workdir,
+        cfg,
+        inputs.perceptual,
+        lpips=inputs.lpips_metrics(),
+        initial_generator=inputs.initial_generator,
+        verbose=verbose,
+        name=f"{inputs.generator_spec.name} vs {discriminator.name}",
+    )

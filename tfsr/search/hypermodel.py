@@ -50,7 +50,7 @@ class FalsrHyperModel(keras_tuner.HyperModel):
             with hp.conditional_scope("num_cells", list(range(j + 1, s.max_cells + 1))):
                 if hp.Boolean(f"up/link{j}"):
                     up_links.append(j)
-        return s.make_spec(cells, sorted(set(up_links) | {n}), name="falsr")
+        return s.make_spec(cells, sorted(set(up_links) | {n}), name=s.NAME)
 
     def values_from_spec(self, spec):
         """The hyperparameter values that make `spec_from_hp` return `spec`."""

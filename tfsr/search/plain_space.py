@@ -34,6 +34,7 @@ class PlainSpace(FalsrSpace):
     activations: Tuple[str, ...] = ("relu", "prelu")
     global_skip: str = "anchor"
     link_probability: float = 0.0  # a chain: the tail reads the body only
+    NAME = "plain"
 
     def stem(self, cells):
         body = cells[0]

@@ -18,11 +18,16 @@ from tfsr.search.hypermodel import FalsrHyperModel
 from tfsr.search.oracle import ParetoOracle
 from tfsr.search.plain_space import PlainSpace
 from tfsr.search.space import FalsrSpace
+from tfsr.search.tpsr_space import TpsrSpace
 from tfsr.search.tuner import ProxyTuner
 
 
+# Node ops that keep a fixed width and so can be summed (sepconv: TPSR's separable convs).
+TPSR_NODE_BLOCKS = ("conv", "sepconv", "dilated", "ecb", "collapsible")
+
+
 def make_space(cfg):
-    """The search space `config.space` describes (`kind`: falsr | plain)."""
+    """The search space `config.space` describes (`kind`: falsr | plain | tpsr)."""
     from tfsr.arch.registry import BLOCKS
     from tfsr.arch.spec import ACTIVATIONS, GLOBAL_SKIPS
 
@@ -41,10 +46,15 @@ def make_space(cfg):
         if not blocks:
             raise UserError(f"space.blocks: the plain space takes {list(PlainSpace.blocks)}, got {list(sp.blocks)}")
         return PlainSpace(**{**common, "blocks": blocks})
-    if sp.kind != "falsr":
-        raise UserError(f"space.kind must be 'falsr' or 'plain', got {sp.kind!r}")
+    if sp.kind not in ("falsr", "tpsr"):
+        raise UserError(f"space.kind must be 'falsr', 'plain' or 'tpsr', got {sp.kind!r}")
     if sp.min_cells < 1 or sp.max_cells < sp.min_cells:
         raise UserError(f"space: need 1 <= min_cells <= max_cells, got {sp.min_cells}, {sp.max_cells}")
+    if sp.kind == "tpsr":
+        bad = [b for b in common["blocks"] if b not in TPSR_NODE_BLOCKS]
+        if bad:
+            raise UserError(f"space.blocks: TPSR's nodes are {list(TPSR_NODE_BLOCKS)} (one width, summed), got {bad}")
+        return TpsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip, **common)
     if sp.global_skip not in GLOBAL_SKIPS:
         raise UserError(f"space.global_skip must be one of {GLOBAL_SKIPS}, got {sp.global_skip!r}")
     return FalsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip, **common)

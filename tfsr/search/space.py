@@ -41,6 +41,9 @@ class FalsrSpace:
     link_probability: float = 0.3  # chance of each extra (non-adjacent) macro link
     global_skip: str = "bilinear"  # learn the residual over bilinear upsampling (or "anchor")
     clip: bool = False  # clip the output to [0, 1]
+    merge: str = "concat"  # how every cell and the upsampler combine their inputs (sum: one width)
+
+    NAME = "falsr"  # the name of the specs it makes
 
     # Blocks defined at one kernel size only.
     FIXED_KERNELS = {"ecb": 3}
@@ -49,6 +52,7 @@ class FalsrSpace:
         """`cell` with the genes its block cannot take replaced (a copy)."""
         cell = dataclasses.replace(cell)
         cell.kernel = self.FIXED_KERNELS.get(cell.block, cell.kernel)
+        cell.merge = self.merge
         return cell
 
     # ---- sampling ---------------------------------------------------------------
@@ -84,7 +88,7 @@ class FalsrSpace:
             stem=self.stem(cells),
             upsampler=UpsamplerSpec(
                 type="subpixel", kernel=3, inputs=list(upsampler_inputs), global_skip=self.global_skip,
-                clip=self.clip, block=self.tail_block(cells),
+                clip=self.clip, block=self.tail_block(cells), merge=self.merge,
             ),  # fmt: skip
             channels=self.channels,
             name=name,
@@ -108,7 +112,8 @@ class FalsrSpace:
             return False
         if spec.stem != self.stem(spec.cells) or spec.upsampler.type != "subpixel":
             return False
-        if (spec.upsampler.global_skip, spec.upsampler.clip) != (self.global_skip, self.clip):
+        up = spec.upsampler
+        if (up.global_skip, up.clip, up.merge) != (self.global_skip, self.clip, self.merge):
             return False
         for i, c in enumerate(spec.cells):
             if (

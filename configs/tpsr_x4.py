@@ -85,5 +85,5 @@ def pipeline_config():
     config.discriminator_search.train.update({"steps": 200, "checkpoint_every": 100})
     config.discriminator_search.search.update({"max_trials": 6, "population_size": 3})
     config.gan = get_config("gan")
-    config.gan.gan.perceptual = "vgg16"  # a network neither LPIPS metric uses
+    config.perceptual = "vgg16"  # both GAN stages' loss: a network neither LPIPS metric uses
     return config

@@ -289,7 +289,10 @@ def tpsr_config():
             "eval_data": "",  # folders scored at the end, comma-separated ("" = bundled samples)
             "lpips_weights": "",  # LPIPS-alex .npz (required: the discriminator search's objective)
             "lpips_squeeze_weights": "",  # LPIPS-squeeze .npz: a second metric on a network no loss uses
-            "vgg16_weights": "",  # VGG16 relu2_2 .npz, the perceptual loss (gan.gan.perceptual=vgg16)
+            "vgg16_weights": "",  # VGG16 relu2_2 .npz, for perceptual=vgg16
+            # The loss of the discriminator search's trials and of the GAN stages: vgg16 (a network
+            # neither LPIPS metric uses) | lpips (LPIPS-alex's own AlexNet) | vgg19
+            "perceptual": "vgg16",
             "baseline_discriminator": "srgan",  # also train against it, for comparison ("" = no)
             "quantize": "int8",  # the shipped file: int8 | int16x8 | float16 | none
             "generator_search": gsearch,

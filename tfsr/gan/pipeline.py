@@ -15,8 +15,9 @@ that tool does (a kill loses at most one checkpoint interval or one trial),
 and a stage whose output exists is skipped: run the same command again after
 a kill and it goes on where it stopped.  The config has one section per
 stage (`generator_search`, `psnr`, `discriminator_search`, `gan`), each the
-config its stage tool reads; the top-level `scale`, data folders and weight
-files are written into every section, so they are set once.
+config its stage tool reads; the top-level `scale`, data folders, weight
+files and `perceptual` loss are written into every section, so they are set
+once.
 """
 
 import dataclasses
@@ -59,6 +60,7 @@ class TpsrPipeline:
             section.gan.lpips_weights = self.cfg.lpips_weights
             section.gan.lpips_squeeze_weights = self.cfg.lpips_squeeze_weights
             section.gan.vgg16_weights = self.cfg.vgg16_weights
+            section.gan.perceptual = self.cfg.perceptual
         return section
 
     def _check_inputs(self):
@@ -72,6 +74,9 @@ class TpsrPipeline:
                                      ("config.lpips_squeeze_weights", self.cfg.lpips_squeeze_weights, "squeeze")):  # fmt: skip
             if path and LPIPS.load(path, flag=f"--{flag}").backbone != backbone:
                 raise UserError(f"--{flag}={path}: not an LPIPS-{backbone} file")
+        if self.cfg.perceptual == "vgg16" and not self.cfg.vgg16_weights:
+            raise UserError("config.vgg16_weights is required for perceptual=vgg16 (the default loss): "
+                            "e.g. ../shared/weights/vgg16_relu2_2.npz, or set config.perceptual=lpips")  # fmt: skip
         gan = self.sections["gan"].gan
         PerceptualLoss.from_config(gan.perceptual, gan.lpips_weights, gan.vgg19_weights, gan.vgg16_weights)
         for folder in [f for f in (self.cfg.train_data + "," + self.cfg.eval_data).split(",") if f]:

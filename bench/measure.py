@@ -6,12 +6,14 @@ import os
 from tfsr.latency import LR_SIZE  # noqa: F401  (bench scripts import it from here)
 
 
-def measure(model_path, row, calibration, eval_sets, scale):
+def measure(model_path, row, calibration, eval_sets, scale, extra_metrics=None):
     """One table row for the trained model at `model_path` (spec.json beside
     it): exports `model_int8.tflite` beside it (full-integer, float32 I/O,
     calibrated on `calibration`) unless it exists, then returns params and
     mult-adds at 640x360, "{float,int8}_{set}" [PSNR, SSIM] (Y, `scale`-pixel
-    border) for each of `eval_sets` ({name: pairs}) and the int8 latency."""
+    border) for each of `eval_sets` ({name: pairs}) and the int8 latency;
+    with `extra_metrics` ({name: fn(sr, hr)}, e.g. LPIPS) also their means as
+    "{float,int8}_{set}_extra" {name: value}."""
     from tfsr.arch import count
     from tfsr.evaluation import evaluate
     from tfsr.export.exporter import export
@@ -28,8 +30,10 @@ def measure(model_path, row, calibration, eval_sets, scale):
     upscalers = (("float", KerasUpscaler(model, scale=scale)), ("int8", TFLiteUpscaler(int8, num_threads=1)))
     for form, upscaler in upscalers:
         for set_name, pairs in eval_sets.items():
-            mean = evaluate(upscaler, pairs, scale)["mean"]
+            mean = evaluate(upscaler, pairs, scale, extra_metrics)["mean"]
             result[f"{form}_{set_name}"] = [mean["psnr"], mean["ssim"]]
+            if extra_metrics:
+                result[f"{form}_{set_name}_extra"] = {k: mean[k] for k in extra_metrics}
     result["int8_file"] = int8
     result["int8_ms_1thread"] = int8_latency_ms(int8)
     return result

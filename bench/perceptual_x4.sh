@@ -3,7 +3,9 @@
 # configs/tpsr_x4.py: PSNR training of the tiny generator (20,000 steps), an
 # 8-trial discriminator search (250 GAN steps each), 1,000-step perceptual +
 # adversarial fine-tuning against the SRGAN and the searched discriminator,
-# then PSNR/SSIM/LPIPS on Set5 and Set14 (bench/perceptual_x4.py).
+# then PSNR/SSIM/LPIPS/grid on Set5 and Set14 (bench/perceptual_x4.py).  This is
+# the hand-made generator with the AlexNet loss; the searched generator with the
+# VGG16 loss, all stages in one command: bash bench/tpsr_x4.sh.
 #
 #     bash bench/perceptual_x4.sh [RUNS_DIR]      # default: runs
 #
@@ -46,7 +48,7 @@ for d in srgan searched; do
 done
 
 stage "evaluation"
-$PY bench/perceptual_x4.py --lpips_weights="$LPIPS" \
+$PY bench/perceptual_x4.py --lpips_weights="$LPIPS,${LPIPS_SQUEEZE_WEIGHTS:-../shared/weights/lpips_squeeze_v0.1.npz}" \
   --model psnr="$GENERATOR" \
   --model gan_srgan="$RUNS/tpsr_gan_srgan_x4/generator.keras" \
   --model gan_searched="$RUNS/tpsr_gan_searched_x4/generator.keras" \

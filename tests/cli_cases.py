@@ -24,8 +24,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def run_case(entry, flags, tool, args, default_config):
     code, trace = 0, ""
     flags.FLAGS.unparse_flags()
-    if default_config is not None:  # tools edit the --config ConfigDict in place
-        flags.FLAGS["config"].value = copy.deepcopy(default_config)
+    if default_config is not None:
+        # Tools edit the --config ConfigDict in place, and the --config.a.b override flags write
+        # into the object they were defined with: restore that object's fields, keep the object.
+        config, snapshot = default_config
+        with config.unlocked():
+            for key in list(config.keys()):
+                config[key] = copy.deepcopy(snapshot[key])
+        flags.FLAGS["config"].value = config
     sys.argv = [f"tfsr-{tool}", *args]
     with captured_fd(1) as out, captured_fd(2) as err:
         try:
@@ -63,11 +69,16 @@ class captured_fd(contextlib.AbstractContextManager):
 def main():
     tool = sys.argv[1]
     cases = json.load(sys.stdin)
-    sys.argv = [f"tfsr-{tool}"]  # the module's --config flag reads sys.argv when defined
+    # The module's --config flag reads sys.argv when defined: ml_collections defines a flag for
+    # each --config.a.b override it sees there, so every case's override names are shown to it
+    # (the config file too, when the cases name one).
+    overrides = {a.split("=", 1)[0]: a for case in cases for a in case if a.startswith("--config.")}
+    sys.argv = [f"tfsr-{tool}", *overrides.values()]
     module = importlib.import_module(f"tfsr.cli.{tool}")
     from absl import flags
 
-    default_config = copy.deepcopy(flags.FLAGS["config"].value) if "config" in flags.FLAGS else None
+    config = flags.FLAGS["config"].value if "config" in flags.FLAGS else None
+    default_config = (config, copy.deepcopy(config)) if config is not None else None
     results = [run_case(module.entry, flags, tool, args, default_config) for args in cases]
     sys.stdout.write(json.dumps(results) + "\n")
 

@@ -72,16 +72,3 @@ def test_tpsr_runs_every_stage_resumes_after_a_kill_and_skips_what_is_done(tmp_p
     assert tflite.stat().st_mtime_ns == before
     assert out[out.index("\ntpsr_x4_searched"):] == again.stdout[again.stdout.index("\ntpsr_x4_searched"):]
 
-
-def test_tpsr_fails_in_one_line_before_any_work(tmp_path, lpips_file):
-    workdir = tmp_path / "tpsr"
-    result = run_tool("tpsr", f"--workdir={workdir}")
-    assert result.returncode == 2 and result.stderr.strip().endswith(
-        "config.lpips_weights is required: the discriminator search is scored by LPIPS-alex")
-    assert len(result.stderr.strip().splitlines()) == 1
-    result = run_tool("tpsr", f"--workdir={workdir}", f"--config.lpips_weights={lpips_file}")  # vgg16 loss, no file
-    assert result.returncode == 2 and "config.vgg16_weights is required" in result.stderr and "Traceback" not in result.stderr
-    result = run_tool("tpsr", f"--workdir={workdir}", f"--config.lpips_weights={lpips_file}",
-                      "--config.perceptual=lpips", "--config.eval_data=/nonexistent/Set5")  # fmt: skip
-    assert result.returncode == 2 and "/nonexistent/Set5" in result.stderr
-    assert not (workdir / "1_generator_search").exists()

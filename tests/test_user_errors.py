@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, SHARED_WEIGHTS, run_tool
 from tfsr.data.evalsets import load_eval_set
 from tfsr.data.images import load_folder, load_image
 
 BOMB_SIDE = 100_000  # a PNG header claiming 100000x100000 pixels
+LPIPS_ALEX = os.path.join(SHARED_WEIGHTS, "lpips_alex_v0.1.npz")
 
 
 def _bomb_png(path):
@@ -58,6 +59,15 @@ def files(tmp_path_factory):
     (root / "outdir").mkdir()
     (root / "old.json").write_text("{}")
     (root / "raises.py").write_text("def get_config():\n    raise RuntimeError('boom')\n")
+    # An RGB x2 generator as tfsr-train leaves it, and an LPIPS-alex-shaped file (random weights).
+    from tfsr.arch import build_model, zoo
+    from tfsr.perceptual import random_lpips_weights
+
+    (root / "gen").mkdir()
+    spec = zoo.espcn(2, channels=3)
+    build_model(spec).save(root / "gen" / "model.keras")
+    spec.save(str(root / "gen" / "spec.json"))
+    random_lpips_weights(str(root / "lpips.npz"), seed=5)
     return root
 
 
@@ -114,6 +124,22 @@ MISTAKES = [
     ("profile", ["--out={f}/old.json"], "not a tfsr profile"),
     ("profile", ["--out={f}/afile/p.json"], "--out"),
     ("profile", ["--out={f}/p.json", "--config=configs/tiny_x2.py"], "not a search config"),
+    ("tpsr", ["--workdir={f}/t"], "config.lpips_weights is required"),
+    ("tpsr", ["--workdir={f}/t", "--config.lpips_weights={f}/old.json"], "old.json"),
+    ("tpsr", ["--workdir={f}/t", "--config.lpips_weights=" + LPIPS_ALEX], "config.vgg16_weights is required"),
+    ("tpsr", ["--workdir={f}/t", "--config.lpips_weights=" + LPIPS_ALEX, "--config.perceptual=lpips",
+              "--config.eval_data=/no/such/Set5"], "/no/such/Set5"),
+    ("tpsr", ["--workdir={f}/t", "--config=configs/tiny_x2.py"], "not a tfsr-tpsr config"),
+    ("train_gan", ["--discriminator=srgan", "--workdir={f}/g"], "--generator is required"),
+    ("train_gan", ["--generator={f}/none.keras", "--discriminator=srgan", "--workdir={f}/g"], "no such file"),
+    ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=patchgan", "--workdir={f}/g"], "built-in"),
+    ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=srgan", "--workdir={f}/g", "--lpips_weights=/no/lpips.npz", "--config.gan.perceptual=lpips"],
+     "lpips_weights=/no/lpips.npz: no such file"),
+    ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=srgan", "--workdir={f}/g"], "vgg16_weights is required"),  # the default loss
+    ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=srgan", "--workdir={f}/g", "--config.gan.vgg16_weights={f}/lpips.npz"], "not a VGG16 relu2_2 file"),
+    ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=srgan", "--workdir={f}/g", "--config.gan.perceptual=vgg19"], "vgg19_weights is required"),
+    ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=srgan", "--workdir={f}/g", "--lpips_weights={f}/lpips.npz", "--config.gan.perceptual=lpips",
+                   "--config.gan.lpips_squeeze_weights={f}/lpips.npz"], "not a SqueezeNet"),
     ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.max_mult_adds=0.001"], "max_mult_adds"),
     ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.activation=gelu"], "activation"),
     ("data", ["--get=nosuch"], "unknown set nosuch"),
@@ -136,7 +162,8 @@ def run_cases(tool, cases):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-HELP_TOOLS = ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr", "profile"]
+HELP_TOOLS = ["upscale", "evaluate", "train", "export", "cost", "search", "data", "search_dlsr", "profile", "tpsr",
+              "train_gan"]
 # Folder mode with unreadable files in it ({o}: a fresh output folder).
 FOLDER_CASES = {
     "upscale": ["--model=bicubic", "--input={f}/mixed", "--output={o}/x2"],
@@ -225,6 +252,6 @@ def test_help_prints_the_tools_own_flags_and_exits_0(outcomes, tool):
     assert text.startswith(f"tfsr-{tool.replace('_', '-')}") and "flags:" in text and "--helpfull" in text
     own = {"upscale": "--input", "evaluate": "--json_out", "train": "--arch", "export": "--quantize",
            "cost": "--lr_size", "search": "--workdir", "data": "--get", "search_dlsr": "--workdir",
-           "profile": "--threads"}[tool]  # fmt: skip
+           "profile": "--threads", "tpsr": "--workdir", "train_gan": "--discriminator"}[tool]  # fmt: skip
     assert own in text
     assert "--tt_check_filter" not in text  # absl's own flags stay in --helpfull

@@ -39,12 +39,13 @@ def format_scores(results, costs=None):
     sets = list(results)
     models = list(results[sets[0]])
     keys = [k for k in results[sets[0]][models[0]] if k not in ("psnr", "ssim")]
-    lines = [f"{'model':<22}{'set':<8}{'PSNR':>7}{'SSIM':>8}" + "".join(f"{k:>15}" for k in keys)
+    width = max(len(m) for m in models + ["model"]) + 2
+    lines = [f"{'model':<{width}}{'set':<8}{'PSNR':>7}{'SSIM':>8}" + "".join(f"{k:>15}" for k in keys)
              + ("   params  mult-adds" if costs else "")]  # fmt: skip
     for m in models:
         for s in sets:
             r = results[s][m]
-            line = f"{m:<22}{s:<8}{r['psnr']:7.2f}{r['ssim']:8.4f}" + "".join(f"{r[k]:15.4f}" for k in keys)
+            line = f"{m:<{width}}{s:<8}{r['psnr']:7.2f}{r['ssim']:8.4f}" + "".join(f"{r[k]:15.4f}" for k in keys)
             if costs and m in costs:
                 line += f" {costs[m][0]:>8,} {costs[m][1] / 1e9:9.2f}G"
             lines.append(line)

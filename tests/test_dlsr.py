@@ -220,3 +220,30 @@ def test_the_supernet_search_runs_under_jax(tmp_path):
     assert spec.cells[0].options["op"] == "conv1,conv1,conv1"
     y = build_model(spec)(np.zeros((1, 9, 11, 1), np.float32))
     assert y.shape == (1, 18, 22, 1)
+
+
+def test_the_cost_term_can_count_a_device_profiles_predicted_ms():
+    """On a device where 1x1 convs are slow (a made-up profile), the latency term prefers
+    conv3 to conv1, which mult-adds would not; its expectation is exact for one-hot alphas."""
+    import keras
+
+    from tfsr.latency_profile import FEATURES, LatencyProfile, PredictedLatency
+    from tfsr.search.dlsr import ExpectedCost
+
+    coefficients = dict.fromkeys(FEATURES, 0.1)
+    coefficients.update(conv_1x1=500.0, conv_kxk=5.0)  # ms per G mult-adds
+    profile = LatencyProfile((36, 64), 1, {"name": "made up"}, [], [coefficients[f] for f in FEATURES])
+    space = DlsrSpace(nf=8, blocks=3, candidates=("conv1", "conv3", "sep3"))
+    latency = ExpectedCost(space, cost_of=PredictedLatency(profile), unit=1.0, unit_name="ms")
+    mult_adds = ExpectedCost(space, LR)
+    assert space.candidates[int(np.argmin(latency.candidate_costs))] == "conv3"
+    assert space.candidates[int(np.argmin(mult_adds.candidate_costs))] == "conv1"
+    for choice in ([0, 1, 2], [2, 2, 1], [1, 0, 0]):
+        one_hot = np.eye(3)[choice]
+        assert float(latency(60.0 * one_hot)) == pytest.approx(profile.predict(derive(space, one_hot)), rel=1e-4)
+    # One gradient step on the expected ms moves weight towards conv3, away from conv1.
+    alpha = keras.Variable(np.zeros(space.alpha_shape, np.float32))
+    with tf.GradientTape() as tape:
+        cost = latency(alpha)
+    step = -np.asarray(tape.gradient(cost, alpha))
+    assert (step[:, 1] > 0).all() and (step[:, 0] < 0).all()

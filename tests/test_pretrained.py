@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from conftest import SHARED_WEIGHTS, needs_shared_data
 from tfsr import pretrained, samples
 from tfsr.arch import ArchSpec, count
 from tfsr.data.evalsets import load_eval_set
@@ -14,18 +15,21 @@ from tfsr.errors import UserError
 from tfsr.evaluation import evaluate
 from tfsr.inference import BicubicUpscaler, load_upscaler
 
-ENTRIES = {"x2": 2, "x3": 3, "x4": 4}
+ENTRIES = {"x2": 2, "x3": 3, "x4": 4}  # Y-channel, trained for PSNR
+PERCEPTUAL = "x4-perceptual"  # RGB, tfsr-tpsr's GAN generator
 
 
 def test_the_zoo_ships_every_scale_with_its_spec_and_figures():
-    assert pretrained.entries() == sorted(ENTRIES)
+    assert pretrained.entries() == sorted([*ENTRIES, PERCEPTUAL])
     figures = pretrained.figures()
-    for entry in ENTRIES:
+    for entry in [*ENTRIES, PERCEPTUAL]:
         folder = os.path.join(pretrained.ZOO_DIR, entry)
         spec = ArchSpec.load(os.path.join(folder, "spec.json"))
-        assert spec.scale == ENTRIES[entry] and spec.channels == 1
+        assert spec.scale == ENTRIES.get(entry, 4) and spec.channels == (3 if entry == PERCEPTUAL else 1)
         for name in pretrained.FILES.values():
-            assert os.path.getsize(os.path.join(folder, name)) < 100_000  # tiny, as promised
+            # Tiny, as promised: the Y models under 100 KB, the RGB one about its float32 weights.
+            limit = 100_000 if entry in ENTRIES else 4 * count(spec).params + 60_000
+            assert os.path.getsize(os.path.join(folder, name)) < limit
         assert figures[entry]["spec"] == spec.to_dict()
         assert figures[entry]["params"] == count(spec).params
     with pytest.raises(UserError, match="zoo:x2, zoo:x2-int8"):
@@ -54,3 +58,19 @@ def test_zoo_json_is_what_bench_zoo_measured():
         row = manifest["entries"][entry]
         for key in ("float_Set5", "float_Set14", "int8_Set5", "int8_Set14", "int8_ms_1thread", "mult_adds"):
             assert key in row
+
+
+@needs_shared_data
+def test_the_perceptual_zoo_model_beats_bicubic_on_both_lpips_and_its_int8_file_stays_close():
+    from tfsr.gan.report import perceptual_metrics
+    from tfsr.perceptual import LPIPS
+
+    metrics = perceptual_metrics([LPIPS.load(os.path.join(SHARED_WEIGHTS, f"lpips_{b}_v0.1.npz")) for b in ("alex", "squeeze")], 4)
+    val = load_eval_set(samples.VAL_DIR, 4)
+    bicubic = evaluate(BicubicUpscaler(4), val, 4, metrics)["mean"]
+    gan = evaluate(load_upscaler(f"zoo:{PERCEPTUAL}"), val, 4, metrics)["mean"]
+    int8 = evaluate(load_upscaler(f"zoo:{PERCEPTUAL}-int8", num_threads=1), val, 4, metrics)["mean"]
+    assert gan["lpips"] < bicubic["lpips"] - 0.05 and gan["lpips_squeeze"] < bicubic["lpips_squeeze"] - 0.03, gan
+    assert abs(gan["psnr"] - int8["psnr"]) < 0.3 and abs(gan["lpips"] - int8["lpips"]) < 0.02, (gan, int8)
+    row = pretrained.figures()[PERCEPTUAL]
+    assert {"lpips", "lpips_squeeze", "grid"} <= set(row["float_Set5_extra"]) and "budget" in row

@@ -142,6 +142,7 @@ MISTAKES = [
                    "--config.gan.lpips_squeeze_weights={f}/lpips.npz"], "not a SqueezeNet"),
     ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.max_mult_adds=0.001"], "max_mult_adds"),
     ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.activation=gelu"], "activation"),
+    ("search_dlsr", ["--workdir={f}/d", "--config.dlsr.device_profile={f}/old.json"], "not a readable tfsr profile"),
     ("data", ["--get=nosuch"], "unknown set nosuch"),
     ("data", ["--get=T91", "--data_root={f}/droot"], "--from"),
     ("data", ["--get=Set5,Set14", "--from={f}/mixed"], "one set"),

@@ -174,6 +174,9 @@ def dlsr_config():
             "warmup": 200,
             "phase_steps": 100,  # steps per weight / architecture phase
             "penalty_weight": 0.01,  # per G mult-adds (640x360 LR) of the expected derived network
+            # A tfsr-profile file: the cost term counts the int8 ms it predicts for the derived
+            # network instead (penalty_weight is then per ms; "" = mult-adds)
+            "device_profile": "",
             # G mult-adds at 640x360 (0: none): the cost term counts only the expected excess over it,
             # and the derived network is made to fit under it (cheaper ops where alpha loses least)
             "max_mult_adds": 0.0,

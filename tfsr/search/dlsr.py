@@ -66,16 +66,23 @@ def candidate_mult_adds(space, lr_size):
 
 
 class ExpectedCost:
-    """E[mult-adds] of the derived network under softmax(alpha), for one LR
-    input of `lr_size`: the candidates' costs and the rest of the network's
-    are counted once here, so a call is a few `keras.ops` on alpha."""
+    """E[cost] of the derived network under softmax(alpha), for a cost that
+    adds up over the step ops: mult-adds (the default, for one LR input of
+    `lr_size`) or any `cost_of(spec)` that does, e.g. a device profile's
+    predicted int8 ms (`tfsr.latency_profile.PredictedLatency`, linear in
+    per-op work).  Each candidate's share is measured once, from the
+    network with every step set to it, so a call is a few `keras.ops` on
+    alpha.  `unit`: what the search's cost term counts (1e9: G mult-adds;
+    1: ms) and `unit_name` says it in logs.
+    """
 
-    def __init__(self, space, lr_size):
-        self.space = space
-        costs = candidate_mult_adds(space, lr_size)
-        self.candidate_costs = costs.astype(np.float32)
-        one_op = derive(space, np.eye(len(space.candidates))[np.zeros(space.steps, int)])  # every step candidate 0
-        self.fixed = count(one_op, lr_size).mult_adds - space.blocks * space.steps * costs[0]
+    def __init__(self, space, lr_size=(360, 640), cost_of=None, unit=1e9, unit_name="G"):
+        self.space, self.unit, self.unit_name = space, unit, unit_name
+        cost_of = cost_of or (lambda spec: count(spec, lr_size).mult_adds)
+        n, ops = len(space.candidates), space.blocks * space.steps
+        totals = np.array([cost_of(derive(space, np.eye(n)[np.full(space.steps, i)])) for i in range(n)], np.float64)
+        self.fixed = float(totals[0])
+        self.candidate_costs = ((totals - totals[0]) / ops).astype(np.float32)  # each op's cost over candidate 0's
 
     def __call__(self, alpha):
         weights = keras.ops.softmax(keras.ops.convert_to_tensor(alpha, "float32"), axis=-1)

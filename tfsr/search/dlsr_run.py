@@ -46,6 +46,21 @@ def load_checkpoint(path, model, optimizers):
         return json.loads(f["state"].tobytes().decode())
 
 
+def latency_cost(space, profile_path):
+    """The cost term as the int8 ms a `tfsr-profile` file predicts (at its LR size and threads)."""
+    from tfsr.errors import UserError
+    from tfsr.latency_profile import LatencyProfile, PredictedLatency
+    from tfsr.search.dlsr import ExpectedCost
+
+    try:
+        profile = LatencyProfile.load(profile_path)
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"config.dlsr.device_profile={profile_path}: not a readable tfsr profile ({e})") from None
+    height, width = profile.lr_size
+    return ExpectedCost(space, cost_of=PredictedLatency(profile), unit=1.0,
+                        unit_name=f"ms (int8, {width}x{height}, {profile.threads} thread(s), {profile_path})")  # fmt: skip
+
+
 def run_dlsr_search(cfg, workdir, log=print):
     """Runs (or resumes) the search `cfg.dlsr` describes; returns the derived spec."""
     import keras
@@ -54,7 +69,7 @@ def run_dlsr_search(cfg, workdir, log=print):
     from tfsr.arch import count
     from tfsr.data.pipeline import PatchDataset
     from tfsr.errors import UserError
-    from tfsr.search.dlsr import DlsrSpace, derive_within
+    from tfsr.search.dlsr import DlsrSpace, ExpectedCost, derive_within
     from tfsr.search.dlsr_report import plot_alpha, plot_links
     from tfsr.search.dlsr_supernet import build_supernet, make_optimizers, search
 
@@ -62,6 +77,12 @@ def run_dlsr_search(cfg, workdir, log=print):
     space = DlsrSpace(scale=cfg.scale, channels=1 if cfg.color == "y" else 3, nf=d.nf, blocks=d.blocks,
                       steps=d.steps, candidates=tuple(d.candidates), activation=d.activation, esa=d.esa)  # fmt: skip
     ceiling, lr_size = d.max_mult_adds * 1e9, (360, 640)
+    expected_cost = ExpectedCost(space, lr_size)  # the cost term: G mult-adds at 640x360
+    if d.get("device_profile"):
+        expected_cost = latency_cost(space, d.device_profile)
+        if ceiling:
+            raise UserError("config.dlsr.max_mult_adds is a mult-adds ceiling; with config.dlsr.device_profile the "
+                            "cost term counts ms: set one of them")  # fmt: skip
     if ceiling:  # fail now, not after the search, when no choice of ops fits
         try:
             derive_within(space, np.zeros(space.alpha_shape), None, ceiling, lr_size)
@@ -75,7 +96,7 @@ def run_dlsr_search(cfg, workdir, log=print):
     os.makedirs(workdir, exist_ok=True)
     checkpoint_path, state_path = os.path.join(workdir, "checkpoint.npz"), os.path.join(workdir, "state.json")
     keras.utils.set_random_seed(d.seed)
-    model = build_supernet(space, d.patch_size)
+    model = build_supernet(space, d.patch_size, expected_cost)
     optimizers = make_optimizers(d.weight_lr, d.arch_lr)
     state = {"done": 0, "rounds": []}
     if os.path.exists(checkpoint_path):
@@ -97,7 +118,7 @@ def run_dlsr_search(cfg, workdir, log=print):
 
     start = state["done"]
     log(f"DLSR search: supernet nf={d.nf}, {d.blocks} blocks, {len(space.candidates)} candidate ops, "
-        f"{d.search_steps} steps, penalty {d.penalty_weight}/G"
+        f"{d.search_steps} steps, penalty {d.penalty_weight}/{expected_cost.unit_name}"
         + (f" above {d.max_mult_adds}G" if ceiling else "")
         + f"; {len(weights_data)} weight images, {len(arch_data)} architecture images")  # fmt: skip
     model = search(space, weights_data.dataset(start=start), arch_data.dataset(start=max(0, start - d.warmup)),

@@ -14,8 +14,9 @@ Only `keras.layers` / `keras.ops`: it trains under TensorFlow and JAX.
 `search` alternates, as DLSR does (first order): weight phases on one
 stream of patches (alpha and beta frozen), architecture phases on a
 held-out stream (weights frozen) with loss L1 + `penalty_weight` x the
-expected mult-adds in G (`tfsr.search.dlsr.ExpectedCost`; with a ceiling,
-only what they exceed it by), each phase a
+expected mult-adds in G, or the expected int8 ms a device profile predicts
+(`tfsr.search.dlsr.ExpectedCost`; with a ceiling, only what they exceed
+it by), each phase a
 `model.fit` of `phase_steps` steps with its own optimizer, so no backend's
 gradient API is used.  `derive` then turns alpha and beta into the
 `ArchSpec` that the builder, trainer and exporters take.
@@ -29,7 +30,7 @@ from tfsr.arch.blocks.esa import emit_esa
 from tfsr.arch.builder import make_layer
 from tfsr.arch.graph import LEAKY_SLOPE, OpGraph
 from tfsr.arch.layers import PixelShuffle
-from tfsr.search.dlsr import PENALTY_UNIT, ExpectedCost, derive, excess
+from tfsr.search.dlsr import ExpectedCost, derive, excess
 
 
 def _activation(kind):
@@ -110,7 +111,7 @@ class SuperDistillBlock(keras.layers.Layer):
 class DlsrSupernet(keras.Model):
     """The supernet of a `DlsrSpace`; `alpha` and `betas` are its architecture weights."""
 
-    def __init__(self, space, **kwargs):
+    def __init__(self, space, expected_cost=None, **kwargs):
         super().__init__(**kwargs)
         self.space = space
         nf, s = space.nf, space.scale
@@ -130,8 +131,8 @@ class DlsrSupernet(keras.Model):
         self.refine = keras.layers.Conv2D(nf, 3, padding="same")
         self.tail = keras.layers.Conv2D(space.channels * s * s, 3, padding="same")
         self.shuffle = PixelShuffle(s)
-        # The penalty counts G mult-adds for a 640x360 LR input; the costs are counted once, here.
-        self.expected_cost = ExpectedCost(space, (360, 640))
+        # By default the penalty counts G mult-adds for a 640x360 LR input; the costs are counted once.
+        self.expected_cost = expected_cost or ExpectedCost(space, (360, 640))
 
     def architecture_variables(self):
         return [self.alpha, *self.betas]
@@ -153,7 +154,7 @@ class DlsrSupernet(keras.Model):
         # The cost term joins the loss here so that fit() minimizes it with
         # the architecture weights (it is constant while they are frozen).
         over = excess(self.expected_cost(self.alpha), self.max_mult_adds)
-        self.add_loss(self.penalty_weight * over / PENALTY_UNIT)
+        self.add_loss(self.penalty_weight * over / self.expected_cost.unit)
         return self.shuffle(self.tail(y) + anchor)
 
     def derive(self, name="dlsr"):
@@ -170,8 +171,9 @@ def _freeze(model, architecture):
         v.trainable = (id(v) in arch) == architecture
 
 
-def build_supernet(space, patch_size=24):
-    model = DlsrSupernet(space)
+def build_supernet(space, patch_size=24, expected_cost=None):
+    """The supernet, built; `expected_cost`: the cost term's `ExpectedCost` (default: G mult-adds)."""
+    model = DlsrSupernet(space, expected_cost=expected_cost)
     model(np.zeros((1, patch_size, patch_size, space.channels), np.float32))
     return model
 

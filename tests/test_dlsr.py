@@ -132,7 +132,7 @@ def test_a_penalty_weight_sweep_gives_cheaper_derived_networks():
         derived.append(count(model.derive(), (360, 640)).mult_adds)
         assert count(model.derive(), (1, 1)).params == build_model(model.derive()).count_params()
     # Adam's steps are sign-like: once the cost term dominates, a heavier one moves alpha the same way.
-    assert expected[0] > expected[1] >= expected[2], expected
+    assert expected[0] > expected[1] >= expected[2] * (1 - 1e-6), expected  # equal up to float32 rounding
     assert derived[0] >= derived[1] >= derived[2] and derived[0] > derived[2], derived
 
 

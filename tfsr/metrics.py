@@ -108,15 +108,14 @@ def grid_strength(sr, hr, period=4, border=0):
     """A `period`-pixel grid in `sr` that `hr` does not have, in dB.
 
     A x4 sub-pixel generator computes each pixel phase (y mod 4, x mod 4)
-    from its own output channels; after adversarial training, or a loss
-    seen through a stride-4 network (AlexNet's first layer), the phases can
-    drift apart and show as a faint grid.  A grid is power at the spatial
+    from its own output channels; after perceptual + adversarial training
+    the phases can drift apart and show as a faint grid.  A grid is power at the spatial
     frequencies (i/period, j/period) cycles per pixel; this is how far that
     power stands above the spectrum around those frequencies (Y, Hann
     window, the 3x3 bins at each against the median of the 9x9 around),
-    minus the same figure for `hr`.  Measured on Set5 x4: bicubic -2..1 dB,
-    a PSNR-trained generator about 2, the AlexNet-loss GAN 13..20 (its grid
-    is visible).  A grid whose sign flips with the content every few pixels
+    minus the same figure for `hr`.  Measured on Set5 x4 images: bicubic
+    -2..1 dB, a PSNR-trained generator about 2, GAN-trained ones 13..20
+    (their grid is visible).  A grid whose sign flips with the content every few pixels
     spreads its power and reads low.
     """
     sr_y, hr_y = _prepare(sr, hr, border)

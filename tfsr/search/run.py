@@ -54,7 +54,11 @@ def make_space(cfg):
         bad = [b for b in common["blocks"] if b not in TPSR_NODE_BLOCKS]
         if bad:
             raise UserError(f"space.blocks: TPSR's nodes are {list(TPSR_NODE_BLOCKS)} (one width, summed), got {bad}")
-        return TpsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip, **common)
+        upsampler = sp.get("upsampler", "subpixel")
+        if upsampler not in ("subpixel", "resize_conv"):
+            raise UserError(f"space.upsampler must be subpixel or resize_conv, got {upsampler!r}")
+        return TpsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip,
+                         upsampler=upsampler, **common)  # fmt: skip
     if sp.global_skip not in GLOBAL_SKIPS:
         raise UserError(f"space.global_skip must be one of {GLOBAL_SKIPS}, got {sp.global_skip!r}")
     return FalsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip, **common)

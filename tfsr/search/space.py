@@ -42,6 +42,7 @@ class FalsrSpace:
     global_skip: str = "bilinear"  # learn the residual over bilinear upsampling (or "anchor")
     clip: bool = False  # clip the output to [0, 1]
     merge: str = "concat"  # how every cell and the upsampler combine their inputs (sum: one width)
+    upsampler: str = "subpixel"  # or resize_conv (no pixel-phase grid after GAN training)
 
     NAME = "falsr"  # the name of the specs it makes
 
@@ -87,7 +88,7 @@ class FalsrSpace:
             cells=cells,
             stem=self.stem(cells),
             upsampler=UpsamplerSpec(
-                type="subpixel", kernel=3, inputs=list(upsampler_inputs), global_skip=self.global_skip,
+                type=self.upsampler, kernel=3, inputs=list(upsampler_inputs), global_skip=self.global_skip,
                 clip=self.clip, block=self.tail_block(cells), merge=self.merge,
             ),  # fmt: skip
             channels=self.channels,
@@ -110,7 +111,7 @@ class FalsrSpace:
             return False
         if not self.min_cells <= len(spec.cells) <= self.max_cells:
             return False
-        if spec.stem != self.stem(spec.cells) or spec.upsampler.type != "subpixel":
+        if spec.stem != self.stem(spec.cells) or spec.upsampler.type != self.upsampler:
             return False
         up = spec.upsampler
         if (up.global_skip, up.clip, up.merge) != (self.global_skip, self.clip, self.merge):

@@ -11,6 +11,10 @@ link costs no mult-adds.  The generator is RGB and x4.  tfsr adds its
 bilinear global skip (the nodes learn the residual detail, which makes the
 short proxy training far more telling).
 
+`upsampler="resize_conv"` replaces the sub-pixel tail by nearest x4 + a 3x3
+conv: the same mult-adds, and no 4-pixel grid after perceptual + adversarial
+training (bench/grid_x4.sh).
+
 It is `FalsrSpace` with `merge="sum"`, one width, no repeats, and the
 node op as the (block, kernel) genes, so the FALSR hypermodel, operators,
 RL policy and multi-objective oracle drive it unchanged.

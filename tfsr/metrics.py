@@ -83,13 +83,14 @@ def ssim(sr, hr, border=0):
     return float(ssim_map.mean())
 
 
-
 def _grid_peak_db(y, period):
     """Power at the `period`-pixel grid frequencies over the power around them, dB."""
     y = y - y.mean()
     window = np.outer(np.hanning(y.shape[0]), np.hanning(y.shape[1]))
     power = np.abs(np.fft.fft2(y * window)) ** 2
     h, w = power.shape
+    ring = np.ones((9, 9), bool)  # the 9x9 bins around a frequency, without its own 3x3
+    ring[3:6, 3:6] = False
     peaks, around = [], []
     for i in range(period):
         for j in range(period):
@@ -97,8 +98,6 @@ def _grid_peak_db(y, period):
                 continue
             cy, cx = round(i * h / period), round(j * w / period)
             patch = np.roll(power, (4 - cy, 4 - cx), axis=(0, 1))[:9, :9]  # 9x9 bins centred on the frequency
-            ring = np.ones((9, 9), bool)
-            ring[3:6, 3:6] = False
             peaks.append(patch[3:6, 3:6].mean())
             around.append(np.median(patch[ring]))
     return 10.0 * np.log10(np.mean(peaks) / np.mean(around))
@@ -109,14 +108,15 @@ def grid_strength(sr, hr, period=4, border=0):
 
     A x4 sub-pixel generator computes each pixel phase (y mod 4, x mod 4)
     from its own output channels; after perceptual + adversarial training
-    the phases can drift apart and show as a faint grid.  A grid is power at the spatial
-    frequencies (i/period, j/period) cycles per pixel; this is how far that
-    power stands above the spectrum around those frequencies (Y, Hann
-    window, the 3x3 bins at each against the median of the 9x9 around),
-    minus the same figure for `hr`.  Measured on Set5 x4 images: bicubic
-    -2..1 dB, a PSNR-trained generator about 2, GAN-trained ones 13..20
-    (their grid is visible).  A grid whose sign flips with the content every few pixels
-    spreads its power and reads low.
+    the phases can drift apart and show as a faint grid.  A grid is power
+    at the spatial frequencies (i/period, j/period) cycles per pixel; this
+    is how far that power stands above the spectrum around those
+    frequencies (Y, Hann window, the 3x3 bins at each against the median
+    of the 9x9 around), minus the same figure for `hr`.  Measured on Set5
+    x4 images: bicubic -2..1 dB, a PSNR-trained generator about 2,
+    GAN-trained ones 13..20 (their grid is visible).  A grid whose sign
+    flips with the content every few pixels spreads its power and reads
+    low.
     """
     sr_y, hr_y = _prepare(sr, hr, border)
     return float(_grid_peak_db(sr_y, period) - _grid_peak_db(hr_y, period))

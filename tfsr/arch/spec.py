@@ -232,8 +232,9 @@ class ArchSpec:
                 f"upsampler.type: unknown upsampler {self.upsampler.type!r}; known: {sorted(registry.UPSAMPLERS)}."
             )
         positive_int(self.upsampler.kernel, "upsampler.kernel")
+        self._validate_inputs(self.upsampler.inputs, len(self.cells) + 1, "upsampler.inputs")
+        up_in = self._merged_channels(self.upsampler_inputs(), self.upsampler.merge, "upsampler")
         if self.upsampler.type == "subpixel":
-            up_in = self._merged_channels(self.upsampler_inputs(), self.upsampler.merge, "upsampler")
             self._validate_one_conv_block(self.upsampler_cell(), up_in, "upsampler")
         elif self.upsampler.block != "conv" or self.upsampler.options:
             raise SpecError(f"upsampler.block: only the subpixel upsampler takes a block type, not {self.upsampler.type!r}.")
@@ -245,8 +246,6 @@ class ArchSpec:
             raise SpecError("upsampler.global_skip 'anchor' needs the subpixel upsampler.")
         if not isinstance(self.upsampler.clip, bool):
             raise SpecError(f"upsampler.clip must be true or false, got {self.upsampler.clip!r}.")
-        self._validate_inputs(self.upsampler.inputs, len(self.cells) + 1, "upsampler.inputs")
-        self._merged_channels(self.upsampler_inputs(), self.upsampler.merge, "upsampler")
 
     def _merged_channels(self, inputs, merge, where):
         """Channels of `inputs` combined by `merge`; `SpecError` if they cannot be."""

@@ -197,7 +197,6 @@ class TpsrPipeline:
 
     def evaluate(self):
         from tfsr import samples
-        from tfsr.data.root import expand
         from tfsr.gan.report import perceptual_metrics, score_models, write_crops, write_json
         from tfsr.inference import BicubicUpscaler, load_upscaler
         from tfsr.perceptual import LPIPS
@@ -206,7 +205,7 @@ class TpsrPipeline:
         lpips = [LPIPS.load(p) for p in (self.cfg.lpips_weights, self.cfg.lpips_squeeze_weights) if p]
         upscalers = {"bicubic": BicubicUpscaler(scale)}
         upscalers.update({name: load_upscaler(path, scale) for name, path in self.models().items()})
-        sets = [expand(f) for f in self.cfg.eval_data.split(",") if f] or [samples.VAL_DIR]
+        sets = [f for f in self.cfg.eval_data.split(",") if f] or [samples.VAL_DIR]  # load_eval_set expands $TFSR_DATA
         scores, pairs = score_models(upscalers, sets, scale, perceptual_metrics(lpips, scale))
         os.makedirs(self.path(EVALUATION), exist_ok=True)
         write_crops(upscalers, pairs, self.path(EVALUATION, "crops.png"))

@@ -65,7 +65,6 @@ def write_crops(upscalers, pairs, path, count=6, crop_size=80):
 
 def write_json(obj, path):
     """Writes `obj` as JSON atomically (a kill leaves the old file or the new one)."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    from tfsr.train.trainer import atomic_write_text
+
+    atomic_write_text(path, json.dumps(obj, indent=1))

@@ -143,7 +143,7 @@ def main():
                   flush=True)  # fmt: skip
             with open(os.path.join(args.out, "summary.json"), "w") as f:
                 json.dump({"budget": budget, "psnr_ref": psnr_ref, "results": results}, f, indent=1)
-    print(f"\n| search | hypervolume (dB*ms) | best int8 Set5 | best int8 Set14 | its ms | within budget |")
+    print("\n| search | hypervolume (dB*ms) | best int8 Set5 | best int8 Set14 | its ms | within budget |")
     print("|---|---|---|---|---|---|")
     for mode, rows in results.items():
         hv = np.array([r["hypervolume"] for r in rows])

@@ -19,6 +19,7 @@ import warnings
 from tfsr.arch import count
 
 WORST_PSNR = 0.0
+MAX_REFUSED_PER_TRIAL = 50  # proposals over a ceiling allowed per trained trial
 
 
 class OptunaHyperParameters:
@@ -55,7 +56,7 @@ class OptunaHyperParameters:
 
 
 def run_optuna(tuner, workdir, n_trials, sampler="nsga2", seed=0, log=print):
-    """Runs (or resumes) an Optuna study of `n_trials` over `tuner`'s
+    """Runs (or resumes) an Optuna study of `n_trials` trained candidates over `tuner`'s
     hypermodel, scoring with `tuner.score_spec` and the oracle's ceilings
     and objectives (`tuner.oracle`: a `ParetoOracle`).  The study lives in
     WORKDIR/optuna.db (SQLite), so a killed run resumes.  Returns the study.
@@ -112,7 +113,14 @@ def run_optuna(tuner, workdir, n_trials, sampler="nsga2", seed=0, log=print):
         directions=["maximize", "minimize"],
         sampler=samplers[sampler](),
     )
-    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
-    if done < n_trials:
-        study.optimize(objective, n_trials=n_trials - done)
+    def trained():
+        return sum(1 for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE
+                   and t.user_attrs.get("constraint", [math.inf])[0] <= 0)  # fmt: skip
+
+    # Like ParetoOracle's max_trials, the budget counts trained candidates: one refused
+    # over a ceiling costs a cost count, not a trial (bounded, for a ceiling nothing meets).
+    for _ in range(MAX_REFUSED_PER_TRIAL * n_trials):
+        if trained() >= n_trials:
+            break
+        study.optimize(objective, n_trials=1)
     return study

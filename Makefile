@@ -23,8 +23,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/python tools/demo.py --workdir=$(DEMO_DIR)
 
+# One worker per core (at most 4: each holds a TensorFlow); a file's tests share a worker,
+# so module fixtures (the CLI error table, the trained models) are made once.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The 4-pixel grid of x4 GAN outputs: the tfsr-tpsr run's searched generator
-# (bench/tpsr_x4.sh first) with a resize-conv tail instead of its sub-pixel
-# shuffle, trained with the same PSNR recipe (configs/tpsr_x4.py:psnr) and
+# The 4-pixel grid of x4 GAN outputs: the generator searched by tfsr-tpsr
+# with TPSR's sub-pixel tail (run first, as the script does) with a
+# resize-conv tail instead of its sub-pixel shuffle, trained with the same PSNR recipe (configs/tpsr_x4.py:psnr) and
 # the same GAN recipe and VGG16 loss against the same searched discriminator,
 # then both generators side by side (bench/perceptual_x4.py: grid column).
 #
@@ -12,7 +12,9 @@ export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}" TF_CPP_MIN_LOG_LEVE
 R=${1:-runs}
 PY=${PYTHON:-.venv/bin/python}
 W=../shared/weights
-P="$R/tpsr_pipeline_x4"
+P="$R/tpsr_pipeline_x4_subpixel"
+$PY tools/tpsr.py --config=configs/tpsr_x4.py:pipeline --config.generator_search.space.upsampler=subpixel \
+  --workdir="$P"
 SPEC="$R/tpsr_x4_searched_resize_conv.json"
 $PY - "$P" "$SPEC" <<'PY'
 import glob, sys

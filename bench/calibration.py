@@ -1,14 +1,17 @@
-"""What int8 post-training quantization loses, by calibration method, and
-what 16-bit activations keep: float vs int8 (minmax, percentile, mse) vs
-int16x8 Set5 / Set14 PSNR (Y, `scale`-pixel border) of trained models.
+"""What int8 loses, post-training by calibration method and after
+quantization-aware fine-tuning, and what 16-bit activations keep: float vs
+int8 (minmax, percentile, mse) vs int8 QAT vs int16x8 Set5 / Set14 PSNR
+(Y, `scale`-pixel border) of trained models, and with --latency each file's
+1-thread latency at 640x360 LR (ai-edge-litert; run it on an idle machine).
 
-    python bench/calibration.py [--models=zoo:x2,runs/tiny_x2/espcn/model.keras,...] [--out=runs/calibration]
+    python bench/calibration.py [--models=zoo:x2,runs/tiny_x2/espcn/model.keras,...] [--latency] [--out=runs/calibration]
 
-Default models: the zoo's x2 entry and the x2 references bench/tiny_x2.py
-trained (when runs/tiny_x2 has them).  Each file is exported once (200
-calibration patches from T91 + BSD200, `tfsr-export` settings) and kept in
-OUT; re-running measures only what is missing.  Prints a table; writes
-OUT/results.json.
+Default models: the zoo's x2 entry and the x2 references and searched
+models bench/tiny_x2.py trained (when runs/tiny_x2 has them).  Each file
+is exported once (200 calibration patches from T91 + BSD200; QAT: 2,000
+steps at 1e-4, cosine, on the same images; `tfsr-export` settings) and
+kept in OUT; re-running measures only what is missing.  Prints a table;
+writes OUT/results.json.
 """
 
 import argparse
@@ -19,13 +22,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
-FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8", "mse"), ("int16x8", "minmax")]
-TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn"]
+FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8", "mse"), ("int8_qat", "minmax"), ("int16x8", "minmax")]
+TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn", "searched_2.3g", "searched_9.5g"]
+QAT_STEPS = 2000
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="")
+    parser.add_argument("--latency", action="store_true", help="also time every file (1 thread, 640x360)")
     parser.add_argument("--out", default="runs/calibration")
     args = parser.parse_args()
     os.chdir(ROOT)
@@ -40,6 +45,7 @@ def main():
     from tfsr.evaluation import evaluate
     from tfsr.export.exporter import export
     from tfsr.inference import KerasUpscaler, TFLiteUpscaler
+    from tfsr.latency import LR_SIZE, tflite_latency_ms
     from tfsr.pretrained import resolve
     from tfsr.runs import load_trained, spec_for_model
 
@@ -52,25 +58,31 @@ def main():
         sets = {s: load_eval_set(f"{DATA}/val/{s}/x{spec.scale}", spec.scale) for s in ("Set5", "Set14")}
         calibration = PatchDataset(train, spec.scale, 24, 16, seed=0)
         key = name.replace(":", "_").replace("/", "_")
-        forms = [("float", None, None)] + [(f"{q}_{c}", q, c) for q, c in FORMS]
+        forms = [("float", "none", None)] + [(f"{q}_{c}", q, c) for q, c in FORMS]
         for form, quantize, method in forms:
-            if form in row:
-                continue
-            if quantize is None:
-                upscaler = KerasUpscaler(model, scale=spec.scale)
-            else:
-                file = os.path.join(args.out, f"{key}_{form}.tflite")
+            file = os.path.join(args.out, f"{key}_{form}.tflite")
+            if form not in row:
+                if quantize == "none":  # the Keras model's PSNR; its float file is only timed
+                    upscaler = KerasUpscaler(model, scale=spec.scale)
+                else:
+                    if not os.path.exists(file):
+                        export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
+                               calibration=method, qat_steps=QAT_STEPS, log=lambda m: None)  # fmt: skip
+                    upscaler = TFLiteUpscaler(file)
+                row[form] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
+            if args.latency and "ms" not in row[form]:
                 if not os.path.exists(file):
-                    export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
-                           calibration=method, log=lambda m: None)  # fmt: skip
-                upscaler = TFLiteUpscaler(file)
-            row[form] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
-            print(f"{name:<36}{form:<20}" + "".join(f"{row[form][s]:8.2f}" for s in sets), flush=True)
+                    export(model, spec, "tflite", file, quantize=quantize, log=lambda m: None)
+                # 16x8 files run 2-7 s each (no XNNPACK kernels): fewer runs.
+                row[form]["ms"] = tflite_latency_ms(file, LR_SIZE, threads=1, runs=3 if "16x8" in form else 15)
+            print(f"{name:<36}{form:<20}" + "".join(f"{row[form][s]:8.2f}" for s in sets)
+                  + (f"{row[form]['ms']:10.1f} ms" if "ms" in row[form] else ""), flush=True)  # fmt: skip
             with open(results_path + ".tmp", "w") as f:
                 json.dump(results, f, indent=1)
             os.replace(results_path + ".tmp", results_path)
 
-    print("\nSet5 / Set14: float PSNR, then the drop from it (dB); 200 calibration patches from T91 + BSD200")
+    print("\nSet5 / Set14: float PSNR, then the drop from it (dB); 200 calibration patches from T91 + BSD200"
+          + ("; [ms]: 1 thread, 640x360 LR" if args.latency else ""))  # fmt: skip
     print(f"{'model':<36}{'float':>14}" + "".join(f"{f'{q} {c}':>20}" for q, c in FORMS))
     for name in models:
         row = results[name]
@@ -79,6 +91,8 @@ def main():
             r = row[f"{q}_{c}"]
             line += f"{row['float']['Set5'] - r['Set5']:>12.3f}/{row['float']['Set14'] - r['Set14']:.3f}"
         print(line)
+        if args.latency:
+            print(f"{'  [ms]':<36}{row['float']['ms']:>14.1f}" + "".join(f"{row[f'{q}_{c}']['ms']:>20.1f}" for q, c in FORMS))
     print(f"\nwritten: {results_path}")
 
 

@@ -2,6 +2,7 @@
 objective, and the int8 file's PSNR as a candidate's score."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -74,6 +75,33 @@ def test_int8_score_is_the_int8_files_psnr(tmp_path):
         float_psnr = trial.metrics.get_last_value("psnr_float")
         assert np.isfinite(float_psnr) and float_psnr != trial.score
         assert abs(float_psnr - trial.score) < 1.5  # int8 tracks the float model
+
+
+def test_an_int8_file_that_cannot_run_fails_the_trial_and_is_not_exported(tmp_path):
+    """A dead layer (ReLU of a very negative bias: all zeros on the calibration
+    patches) gets an empty int8 range, and XNNPACK refuses the conv into it."""
+    import keras_tuner
+
+    from tfsr.arch import build_model
+    from tfsr.errors import UserError
+    from tfsr.export.exporter import export
+
+    tuner = make_tuner(tiny_config(max_trials=1, population_size=1, score="int8"), str(tmp_path / "s"))
+    spec = plain(8, 3)
+    model = build_model(spec)
+    assert np.isfinite(tuner._int8_psnr(model, spec, str(tmp_path / "alive")))
+    layer = model.get_layer("cell1_r2_conv")
+    kernel, bias = layer.get_weights()
+    # Large weights (a large kernel scale) into an empty range: the ratio XNNPACK checks overflows.
+    layer.set_weights([np.full_like(kernel, 0.5), np.full_like(bias, -1000.0)])
+    with pytest.raises(keras_tuner.errors.FailedTrialError, match="int8 file does not run"):
+        tuner._int8_psnr(model, spec, str(tmp_path / "dead"))
+    assert not (tmp_path / "dead" / "model_int8.tflite").exists()
+    out = tmp_path / "dead.tflite"
+    with pytest.raises(UserError, match="not written: ai-edge-litert cannot run the int8 file"):
+        export(model, spec, "tflite", str(out), quantize="int8", train_data=tuner.train_data,
+               representative_samples=8, log=lambda m: None)  # fmt: skip
+    assert not out.exists() and not os.path.exists(str(out) + ".tmp")
 
 
 def test_bad_latency_settings_are_user_errors(tmp_path):

@@ -99,6 +99,11 @@ def export(
             tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8"))
         flavour = "int8_qat" if quantize == "int8" and calibration != "minmax" else quantize
         data = tflite.convert(tfk_model, flavour, representative, io_type)
+        failure = tflite.runtime_failure(data)
+        if failure:
+            raise UserError(f"--out={out}: not written: ai-edge-litert cannot run the {quantize} file ({failure}). "
+                            "Usually a layer is dead (all activations zero on the calibration patches): "
+                            "retrain the model, or export with --quantize=float16")  # fmt: skip
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         tmp = out + ".tmp"
         with open(tmp, "wb") as f:

@@ -147,3 +147,20 @@ def int8_file_bytes(model, spec, calibration):
     from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
 
     return convert(copy_weights(model, build_tfkeras_model(spec, native_groups=True)), "int8", calibration)
+
+
+def runtime_failure(data):
+    """Why ai-edge-litert cannot prepare the TFLite flatbuffer `data` with
+    its default XNNPACK delegate (how every tfsr file runs), or None when it
+    can.  The usual cause in int8: a layer whose activations were all zero
+    on the calibration patches (a dead ReLU layer) gets an empty range, and
+    XNNPACK refuses the conv writing into it (the scale ratio is out of its
+    range)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        with muted_stderr():  # XNNPACK announces itself on stderr
+            Interpreter(model_content=bytes(data)).allocate_tensors()
+    except (RuntimeError, ValueError) as e:
+        return " ".join(str(e).split())
+    return None

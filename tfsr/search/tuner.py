@@ -150,15 +150,19 @@ class ProxyTuner(PatientTuner):
 
     def _int8_psnr(self, model, spec, folder):
         """Validation PSNR of the trial's int8 TFLite file (written beside its spec)."""
-        from tfsr.export.tflite import int8_file_bytes, representative_patches
+        from tfsr.export.tflite import int8_file_bytes, representative_patches, runtime_failure
         from tfsr.inference import TFLiteUpscaler
 
         if self._calibration is None:
             self._calibration = representative_patches(self.train_data, self.CALIBRATION_PATCHES)
+        data = int8_file_bytes(model, spec, self._calibration)
+        failure = runtime_failure(data)
+        if failure:  # a degenerate candidate (a dead layer), not a broken search
+            raise keras_tuner.errors.FailedTrialError(f"its int8 file does not run: {failure}")
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, "model_int8.tflite")
         with open(path + ".tmp", "wb") as f:
-            f.write(int8_file_bytes(model, spec, self._calibration))
+            f.write(data)
         os.replace(path + ".tmp", path)
         psnr = evaluate(TFLiteUpscaler(path), self.val_pairs, spec.scale)["mean"]["psnr"]
         if not math.isfinite(psnr):

@@ -80,17 +80,20 @@ def run_optuna(tuner, workdir, n_trials, sampler="nsga2", seed=0, log=print):
         cost, latency, over = violation(spec)
         trial.set_user_attr("spec", spec.to_dict())
         trial.set_user_attr("constraint", [over])
+        failed = ""
         if over > 0:
             psnr = WORST_PSNR
         else:
             try:
                 psnr = tuner.score_spec(spec, os.path.join(workdir, f"trial_{trial.number}"))["psnr"]
-            except Exception as e:  # keras_tuner.errors.FailedTrialError (diverged, out of memory)
+            except Exception as e:  # keras_tuner.errors.FailedTrialError (diverged, out of memory, int8 won't run)
                 if type(e).__name__ != "FailedTrialError":
                     raise
-                psnr = WORST_PSNR
+                psnr, failed = WORST_PSNR, f" (failed: {e})"
+                trial.set_user_attr("failed", str(e))
         log(f"[optuna] trial {trial.number}: PSNR {psnr:.2f} dB, {cost.mult_adds / 1e9:.2f}G mult-adds"
-            + (f", {latency:.1f} ms" if latency is not None else "") + (" (over a ceiling)" if over > 0 else ""))
+            + (f", {latency:.1f} ms" if latency is not None else "") + (" (over a ceiling)" if over > 0 else "")
+            + failed)  # fmt: skip
         return psnr, (latency if by_latency else float(cost.mult_adds))
 
     def constraints(trial):

@@ -197,6 +197,30 @@ def test_export_cli_int8_uint8_io_then_evaluate_and_upscale_take_the_tflite(trai
     assert Image.open(tmp_path / "up.png").size == (2 * w, 2 * h)
 
 
+def test_the_qat_int8_file_computes_what_qat_simulated(trained, val_pairs, tmp_path):
+    """After fine-tuning, the exported file scores what the fake-quant model
+    did: tanh's output is simulated on the fixed grid TFLite's TANH writes
+    (TFMOT simulates none), and the trained ranges travel to the grouped
+    layout instead of being measured again."""
+    from tfsr.export.tfkeras_model import _activation_ranges, copy_activation_ranges
+    from tfsr.runs import load_trained, spec_for_model
+
+    spec = spec_for_model(trained)
+    assert {c.activation for c in spec.cells} == {"tanh"}
+    model = load_trained(trained, spec)
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=0)
+    patches = tflite.representative_patches(data, 32)
+    qat = quantize_model(spec, model, calibration=patches, native_groups=False)
+    qat = tflite.qat_finetune(qat, data, 20, 1e-4, log=lambda m: None)
+    grouped = quantize_model(spec, trained_float_model(spec, qat), patches, native_groups=True)
+    assert copy_activation_ranges(qat, grouped) == len(_activation_ranges(grouped)) >= 4
+    path = tmp_path / "qat.tflite"
+    path.write_bytes(tflite.convert(grouped, "int8_qat", patches))
+    psnr_simulated = evaluate(KerasUpscaler(qat, scale=2), val_pairs, 2)["mean"]["psnr"]
+    psnr_int8 = evaluate(TFLiteUpscaler(str(path)), val_pairs, 2)["mean"]["psnr"]
+    assert abs(psnr_simulated - psnr_int8) < 0.02, (psnr_simulated, psnr_int8)
+
+
 def test_export_cli_qat_fine_tunes_and_converts(trained, tmp_path):
     out = tmp_path / "m_qat.tflite"
     result = run_tool("export", f"--model={trained}", "--quantize=int8_qat", "--qat_steps=30", f"--out={out}",

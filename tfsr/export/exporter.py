@@ -74,7 +74,13 @@ def export(
 
     if fmt == "tflite":
         from tfsr.export import tflite
-        from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights, quantize_model, trained_float_model
+        from tfsr.export.tfkeras_model import (
+            build_tfkeras_model,
+            copy_activation_ranges,
+            copy_weights,
+            quantize_model,
+            trained_float_model,
+        )
 
         if not out.endswith(".tflite"):
             raise UserError(f"--out={out}: a TFLite model file should end in .tflite")
@@ -87,9 +93,10 @@ def export(
             qat_model = quantize_model(spec, model, calibration=representative, native_groups=False,
                                        method=calibration)  # fmt: skip
             qat_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
-            # Same weights, grouped convs (the faster int8 layout), ranges re-measured.
+            # Same weights and ranges, grouped convs (the faster int8 layout).
             tfk_model = quantize_model(spec, trained_float_model(spec, qat_model), representative, native_groups=True,
                                        method=calibration)  # fmt: skip
+            copy_activation_ranges(qat_model, tfk_model)
         elif quantize == "int8" and calibration != "minmax":
             # Ranges chosen here instead of by the converter: the fake-quant
             # model, not fine-tuned, converts with exactly those ranges.

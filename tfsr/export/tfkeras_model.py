@@ -313,7 +313,7 @@ def _activation_ranges(qat_model):
         is_input = type(layer).__name__ == "QuantizeLayer"
         lows, highs = [], []
         for w in layer.weights:
-            leaf = w.name.split("/")[-1].split(":")[0]
+            leaf = _leaf(w)
             if leaf in _RANGE_VARIABLES or (is_input and leaf.endswith(("_min", "_max"))):
                 (lows if leaf.endswith("min") else highs).append(w)
         if len(lows) == len(highs) == 1:
@@ -392,6 +392,11 @@ def deployable_qat_model(spec, qat_model, calibration, batches, method="minmax")
 _RANGE_VARIABLES = ("output_min", "output_max", "post_activation_min", "post_activation_max")
 
 
+def _leaf(variable):
+    """A variable's own name, without its layer path or ":0" ("quant_conv/output_min:0" -> "output_min")."""
+    return variable.name.split("/")[-1].split(":")[0]
+
+
 def unify_concat_ranges(qat_model):
     """Gives concatenations that share an input one common output range.
 
@@ -424,7 +429,7 @@ def unify_concat_ranges(qat_model):
     ranges = {}  # group root -> [(min variable, max variable)]
     for name in names:
         layer = qat_model.get_layer(name)
-        found = {w.name.split("/")[-1].split(":")[0]: w for w in layer.weights}
+        found = {_leaf(w): w for w in layer.weights}
         if "output_min" in found and "output_max" in found:
             ranges.setdefault(root(name), []).append((found["output_min"], found["output_max"]))
     changed = 0
@@ -477,7 +482,7 @@ def calibrate_ranges(qat_model, float_model, patches, batch_size=32, method="min
     targets = {}  # float layer name -> [(is_min, variable)]
     for layer in qat_model.layers:
         for w in layer.weights:
-            leaf = w.name.split("/")[-1].split(":")[0]
+            leaf = _leaf(w)
             if leaf in _RANGE_VARIABLES and layer.name.startswith("quant_"):
                 targets.setdefault(layer.name[len("quant_") :], []).append((leaf.endswith("min"), w))
     names = sorted(targets)

@@ -207,3 +207,32 @@ def test_resize_conv_costs_what_the_sub_pixel_conv_costs_with_scale_squared_fewe
     assert a.mult_adds == b.mult_adds == profiler_conv_mult_adds(model, (18, 32), 3)
     tail_subpixel, tail_resize = 16 * 48 * 9 + 48, 16 * 3 * 9 + 3  # 16 channels to 3 * 16 or to 3
     assert a.params - b.params == tail_subpixel - tail_resize and b.params == model.count_params()
+
+
+def test_progressive_resize_conv_steps_by_two_and_has_no_flat_tiles():
+    import dataclasses
+
+    from tfsr.arch.upsamplers.progressive_resize_conv import factor_steps
+
+    assert [factor_steps(s) for s in (2, 3, 4, 8)] == [[2], [3], [2, 2], [2, 2, 2]]
+    subpixel = random_specs(1, seed=3, space=TpsrSpace())[0]
+    progressive = dataclasses.replace(
+        subpixel, upsampler=dataclasses.replace(subpixel.upsampler, type="progressive_resize_conv")
+    )
+    progressive.validate()
+    model = build_model(progressive)
+    a, b = count(subpixel, (18, 32)), count(progressive, (18, 32))
+    lr_pixels = 18 * 32
+    # The sub-pixel conv's 9*16*48 per LR pixel, against 9*16*16 at x2 and 9*16*3 at x4.
+    assert a.mult_adds - b.mult_adds == lr_pixels * (9 * 16 * 48 - 9 * 16 * 16 * 4 - 9 * 16 * 3 * 16)
+    assert b.mult_adds == profiler_conv_mult_adds(model, (18, 32), 3) and b.params == model.count_params()
+    # A one-step resize-conv (nearest x4, 3x3) computes the two middle pixels of every 4x4
+    # tile from the same window contents; the x2 steps never repeat a pixel.
+    x = np.random.default_rng(0).random((1, 9, 9, 3)).astype("float32")
+    sr = np.asarray(model(x))[0]
+    assert np.abs(sr[:, 1::4] - sr[:, 2::4]).min() > 0
+    resize = build_model(dataclasses.replace(subpixel, upsampler=dataclasses.replace(subpixel.upsampler,
+                                                                                      type="resize_conv")))
+    # Without the global skip (which is bilinear), the one-step tile middles are equal.
+    tiles = np.asarray(keras.Model(resize.input, resize.get_layer("up_conv").output)(x))[0]
+    np.testing.assert_allclose(tiles[:, 1::4], tiles[:, 2::4], atol=1e-6)

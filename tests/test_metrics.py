@@ -93,3 +93,13 @@ def test_grid_strength_sees_a_4_pixel_grid_that_bicubic_does_not_have():
         with_grid = np.clip(sr + grid[..., None], 0, 255)
         assert abs(metrics.grid_strength(sr, pair.hr, border=4)) < 3.0
         assert metrics.grid_strength(with_grid, pair.hr, border=4) > 20.0
+
+
+def test_blockiness_sees_flat_4x4_tiles_that_bicubic_does_not_have():
+    pairs = load_eval_set(samples.VAL_DIR, 4)
+    bicubic = BicubicUpscaler(4)
+    for pair in pairs:
+        sr = bicubic.super_resolve(pair.lr).image.astype(np.float64)
+        tiles = np.repeat(np.repeat(pair.lr.astype(np.float64), 4, 0), 4, 1)  # nearest x4: flat tiles
+        assert abs(metrics.blockiness(sr, pair.hr, border=4)) < 2.5
+        assert metrics.blockiness(tiles, pair.hr, border=4) > 10.0

@@ -55,7 +55,7 @@ def test_tpsr_runs_every_stage_resumes_after_a_kill_and_skips_what_is_done(tmp_p
     assert summary["params"] == cost.params <= 61100 and summary["mult_adds"] == cost.mult_adds <= 3.57e9
     scores = summary["scores"]["val"]
     assert list(scores) == ["bicubic", "PSNR-trained", "GAN, searched D", "GAN, srgan D"]
-    assert all({"psnr", "ssim", "lpips", "grid"} <= set(row) for row in scores.values())
+    assert all({"psnr", "ssim", "lpips", "grid", "blocks"} <= set(row) for row in scores.values())
     assert "GAN, searched D" in out and "shipped (GAN, searched D)" in out
     # The int8 file is the GAN generator's: it runs and scores close to it.
     tflite = workdir / "6_export" / "generator_int8.tflite"

@@ -261,7 +261,8 @@ def tpsr_generator_search_config():
     config.scale, config.color = 4, "rgb"
     config.space.update({"kind": "tpsr", "blocks": ("conv", "sepconv"), "activations": ("prelu",),
                          "min_cells": 2, "max_cells": 6})  # fmt: skip
-    # The x4 tail: TPSR's sub-pixel shuffle, or resize_conv, whose GAN outputs show no 4-pixel grid.
+    # The x4 tail: TPSR's sub-pixel shuffle; resize_conv (no pixel-phase grid, but flat 4x4 tiles
+    # after GAN training); progressive_resize_conv (neither).  See tfsr/arch/upsamplers.
     config.space.upsampler = "subpixel"
     config.search.update({"max_params": 61100, "max_mult_adds": 3.57e9, "lr_size": "320x180"})
     return config

@@ -2,8 +2,9 @@
 
 PSNR/SSIM on Y with a `scale`-pixel border (as SR papers quote them),
 LPIPS on the full RGB image (as the LPIPS reference figures are), one
-column per LPIPS network given, and `grid`: the 4-pixel grid strength in dB
-(`tfsr.metrics.grid_strength`; about 0 without a visible grid).
+column per LPIPS network given, `grid`: the 4-pixel grid strength in dB
+(`tfsr.metrics.grid_strength`; about 0 without a visible grid), and `blocks`:
+flat 4x4 tiles in dB (`tfsr.metrics.blockiness`; about 1 for bicubic).
 """
 
 import json
@@ -15,9 +16,10 @@ from tfsr.evaluation import evaluate
 
 
 def perceptual_metrics(lpips_models, scale):
-    """`{name: fn(sr, hr)}`: each `LPIPS` under its metric name, and the grid strength."""
+    """`{name: fn(sr, hr)}`: each `LPIPS` under its metric name, the grid strength and the blockiness."""
     found = {m.metric_name: m.score for m in lpips_models}
     found["grid"] = lambda sr, hr: metrics.grid_strength(sr, hr, period=scale, border=scale)
+    found["blocks"] = lambda sr, hr: metrics.blockiness(sr, hr, period=scale, border=scale)
     return found
 
 

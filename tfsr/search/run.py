@@ -24,6 +24,7 @@ from tfsr.search.tuner import ProxyTuner
 
 # Node ops that keep a fixed width and so can be summed (sepconv: TPSR's separable convs).
 TPSR_NODE_BLOCKS = ("conv", "sepconv", "dilated", "ecb", "collapsible")
+TPSR_UPSAMPLERS = ("subpixel", "resize_conv", "progressive_resize_conv")
 
 
 def make_space(cfg):
@@ -55,8 +56,8 @@ def make_space(cfg):
         if bad:
             raise UserError(f"space.blocks: TPSR's nodes are {list(TPSR_NODE_BLOCKS)} (one width, summed), got {bad}")
         upsampler = sp.get("upsampler", "subpixel")
-        if upsampler not in ("subpixel", "resize_conv"):
-            raise UserError(f"space.upsampler must be subpixel or resize_conv, got {upsampler!r}")
+        if upsampler not in TPSR_UPSAMPLERS:
+            raise UserError(f"space.upsampler must be one of {list(TPSR_UPSAMPLERS)}, got {upsampler!r}")
         return TpsrSpace(min_cells=sp.min_cells, max_cells=sp.max_cells, global_skip=sp.global_skip,
                          upsampler=upsampler, **common)  # fmt: skip
     if sp.global_skip not in GLOBAL_SKIPS:

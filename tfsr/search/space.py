@@ -42,7 +42,7 @@ class FalsrSpace:
     global_skip: str = "bilinear"  # learn the residual over bilinear upsampling (or "anchor")
     clip: bool = False  # clip the output to [0, 1]
     merge: str = "concat"  # how every cell and the upsampler combine their inputs (sum: one width)
-    upsampler: str = "subpixel"  # or resize_conv (no pixel-phase grid after GAN training)
+    upsampler: str = "subpixel"  # or resize_conv, progressive_resize_conv (see tfsr/arch/upsamplers)
 
     NAME = "falsr"  # the name of the specs it makes
 

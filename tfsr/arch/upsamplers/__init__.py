@@ -1,3 +1,3 @@
 """Upsamplers; importing this package registers them."""
 
-from tfsr.arch.upsamplers import deconv, resize_conv, subpixel  # noqa: F401
+from tfsr.arch.upsamplers import deconv, progressive_resize_conv, resize_conv, subpixel  # noqa: F401

@@ -1,4 +1,4 @@
-"""Perceptual generators side by side: PSNR, SSIM, LPIPS-alex, LPIPS-squeeze, grid strength, crops.
+"""Perceptual generators side by side: PSNR, SSIM, LPIPS-alex, LPIPS-squeeze, grid, blockiness, crops.
 
     python bench/perceptual_x4.py \
         --lpips_weights=../shared/weights/lpips_alex_v0.1.npz,../shared/weights/lpips_squeeze_v0.1.npz \
@@ -9,7 +9,8 @@
 Bicubic is always the first row.  PSNR/SSIM are on Y with a `scale` border
 cropped (as SR papers quote them); LPIPS is on the full RGB image (as the
 LPIPS reference figures are); grid is `tfsr.metrics.grid_strength` in dB
-(about 0 for an output without a 4-pixel grid).  Params and mult-adds are
+(about 0 for an output without a 4-pixel grid), blocks `tfsr.metrics.blockiness`
+in dB (flat 4x4 tiles; bicubic about 1).  Params and mult-adds are
 for a 320x180 LR input (TPSR's convention).  Writes OUT/results.json and
 OUT/crops.png (bicubic | each model | HR on the most detailed crop of each
 image).  `tfsr-tpsr` prints the same table for its own models.
@@ -46,7 +47,7 @@ def main():
         costs[name] = (cost.params, cost.mult_adds)
     os.makedirs(args.out, exist_ok=True)
     results, pairs = score_models(upscalers, args.sets.split(","), args.scale, perceptual_metrics(lpips, args.scale))
-    print(f"x{args.scale}: PSNR / SSIM (Y, border {args.scale}), LPIPS (RGB, full image), grid (dB); 320x180 LR costs")
+    print(f"x{args.scale}: PSNR / SSIM (Y, border {args.scale}), LPIPS (RGB, full image), grid and blocks (dB); 320x180 LR costs")
     print(format_scores(results, costs))
     write_json(results, os.path.join(args.out, "results.json"))
     write_crops(upscalers, pairs, os.path.join(args.out, "crops.png"), count=args.crops)

@@ -5,7 +5,7 @@ r"""tfsr-tpsr: TPSR end to end, one command.
 Generator search (TPSR's x4 space, within TPSR-D2's params and mult-adds)
 -> PSNR training of the best -> discriminator search for it -> perceptual
 + adversarial training (against the searched discriminator, and a baseline
-one) -> PSNR / SSIM / LPIPS-alex / LPIPS-squeeze / grid strength on the
+one) -> PSNR / SSIM / LPIPS-alex / LPIPS-squeeze / grid / blockiness on the
 evaluation sets -> an int8 TFLite file.  One line per stage; a final table;
 WORKDIR/summary.json.  Run the same command again after a kill: finished
 stages are skipped and the running one resumes.  Each stage has its own

@@ -13,7 +13,8 @@ short proxy training far more telling).
 
 `upsampler="resize_conv"` replaces the sub-pixel tail by nearest x4 + a 3x3
 conv: the same mult-adds, and no 4-pixel grid after perceptual + adversarial
-training (bench/grid_x4.sh).
+training (bench/grid_x4.sh), but flat 4x4 tiles; `"progressive_resize_conv"`
+by nearest x2 + 3x3 conv + PReLU, nearest x2 + 3x3 conv: neither.
 
 It is `FalsrSpace` with `merge="sum"`, one width, no repeats, and the
 node op as the (block, kernel) genes, so the FALSR hypermodel, operators,

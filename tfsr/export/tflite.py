@@ -92,6 +92,19 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
         representative: LR patches for `int8`/`int8_qat` calibration.
         io_type: input/output type of `int8`/`int8_qat` models.
     """
+    converter = configured_converter(tfk_model, quantize, representative, io_type)
+    try:
+        with _quiet_converter():
+            return converter.convert()
+    except Exception as e:  # the converter's errors are long MLIR dumps
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RuntimeError(f"TFLite conversion ({quantize}) failed: {first}") from e
+
+
+def configured_converter(tfk_model, quantize="none", representative=None, io_type="float32"):
+    """The `tf.lite.TFLiteConverter` that `convert` runs, set up for `quantize`
+    (arguments as there); tools that inspect a conversion (the quantization
+    debugger, bench/int8_layers.py) start from it."""
     import tensorflow as tf
 
     if quantize not in QUANTIZE_MODES:
@@ -131,12 +144,7 @@ def convert(tfk_model, quantize="none", representative=None, io_type="float32"):
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,  # float for the ops without 16x8 kernels
         ]
-    try:
-        with _quiet_converter():
-            return converter.convert()
-    except Exception as e:  # the converter's errors are long MLIR dumps
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RuntimeError(f"TFLite conversion ({quantize}) failed: {first}") from e
+    return converter
 
 
 def int8_file_bytes(model, spec, calibration):

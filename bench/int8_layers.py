@@ -8,9 +8,9 @@ BSD200, min/max ranges) on the dequantized int8 inputs and compares its
 output with the float op's on the same inputs, over `--patches` training
 patches.  Printed per op: its RMSE in units of its own quantization step
 (`rmse / scale`: 1/sqrt(12) = 0.289 is rounding noise alone; well above
-0.5 means clipped values or a range too wide) and in 8-bit grey levels of
-the [0, 1] image (RMSE x 255), so the ops that add the most noise stand
-out.  Default models: bench/calibration.py's.
+0.5 means clipped values or a range too wide) and x 255 (grey levels of
+the [0, 1] image for image tensors, the same unit for hidden ones), so the
+ops that add the most noise stand out.  Default models: bench/calibration.py's.
 """
 
 import argparse
@@ -70,13 +70,13 @@ def main():
         patches = list(representative_patches(calibration, 200))
         rows = op_errors(model, spec, patches, patches[: args.patches])
         print(f"\n{name} ({spec.name}): int8 min/max, each op's own error on {args.patches} training patches")
-        print(f"  {'op':<16}{'tensor':<52}{'rmse/scale':>11}{'rmse (levels)':>15}")
+        print(f"  {'op':<16}{'tensor':<52}{'rmse/scale':>11}{'rmse x 255':>15}")
         for op, tensor, steps, rmse in rows:
             layer = tensor.split(";")[0].split("/")[1] if "/" in tensor else tensor
             print(f"  {op:<16}{layer[:50]:<52}{steps:>11.3f}{rmse * 255:>15.3f}")
         worst = max(rows, key=lambda r: r[2])
         print(f"  largest rmse/scale {worst[2]:.3f} ({worst[0]}; rounding alone {ROUNDING_NOISE:.3f}); "
-              f"noisiest op {max(r[3] for r in rows) * 255:.3f} levels")  # fmt: skip
+              f"noisiest op {max(r[3] for r in rows) * 255:.3f} (x 255)")  # fmt: skip
 
 
 if __name__ == "__main__":

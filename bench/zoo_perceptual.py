@@ -24,7 +24,7 @@ from measure import measure  # noqa: E402  (bench/measure.py)
 from zoo import ROOT, compact_keras  # noqa: E402  (bench/zoo.py)
 
 ENTRY = "x4-perceptual"
-BUDGET = ("tfsr-tpsr --config=configs/tpsr_x4.py:pipeline: TPSR-space generator search with a resize-conv tail "
+BUDGET = ("tfsr-tpsr --config=configs/tpsr_x4.py:pipeline: TPSR-space generator search with a progressive resize-conv tail "
           "(24 trials x 1,000 proxy steps), 20,000 PSNR steps (L1, Adam 1e-3 cosine, batch 16, 24px LR patches), "
           "6-trial discriminator search (200 GAN steps each), 1,000 GAN steps (Adam 5e-5, RaGAN; L1 0.01 + VGG16 "
           "relu1_2/relu2_2 1 + adversarial 0.005) against the searched discriminator; T91 + BSD200, RGB")  # fmt: skip

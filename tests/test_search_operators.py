@@ -211,11 +211,12 @@ def test_tpsr_space_sums_fixed_width_nodes_and_stays_closed_under_the_operators(
     chain = space.make_spec([type(c)(**{**c.to_dict(), "inputs": [i]}) for i, c in enumerate(spec.cells)],
                             [len(spec.cells)])  # fmt: skip
     assert count(linked, (180, 320)) == count(chain, (180, 320))
-    # The resize-conv tail is a choice of the space: every spec it makes has it.
-    cfg.space.upsampler = "resize_conv"
-    resize = make_space(cfg)
-    spec = operators.mutate(resize, resize.sample(rng), rng)
-    assert spec.upsampler.type == "resize_conv" and resize.contains(spec) and not space.contains(spec)
+    # The resize-conv tails are a choice of the space: every spec it makes has the one chosen.
+    for tail in ("resize_conv", "progressive_resize_conv"):
+        cfg.space.upsampler = tail
+        resize = make_space(cfg)
+        spec = operators.mutate(resize, resize.sample(rng), rng)
+        assert spec.upsampler.type == tail and resize.contains(spec) and not space.contains(spec)
     cfg.space.upsampler = "deconv"
     with pytest.raises(UserError, match="space.upsampler"):
         make_space(cfg)

@@ -27,6 +27,11 @@ TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn", "searched_2.3g", "searche
 QAT_STEPS = 2000
 
 
+def default_models():
+    """The zoo's x2 entry and the x2 models bench/tiny_x2.py trained (those runs/tiny_x2 has)."""
+    return ["zoo:x2"] + [p for p in (f"runs/tiny_x2/{k}/model.keras" for k in TINY_X2) if os.path.exists(p)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="")
@@ -34,8 +39,7 @@ def main():
     parser.add_argument("--out", default="runs/calibration")
     args = parser.parse_args()
     os.chdir(ROOT)
-    models = args.models.split(",") if args.models else ["zoo:x2"] + [
-        p for p in (f"runs/tiny_x2/{k}/model.keras" for k in TINY_X2) if os.path.exists(p)]  # fmt: skip
+    models = args.models.split(",") if args.models else default_models()
     os.makedirs(args.out, exist_ok=True)
     results_path = os.path.join(args.out, "results.json")
     results = json.load(open(results_path)) if os.path.exists(results_path) else {}

@@ -20,9 +20,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
-TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn", "searched_2.3g", "searched_9.5g"]
+from calibration import DATA, ROOT, default_models  # noqa: E402  (bench/calibration.py)
 ROUNDING_NOISE = 12**-0.5  # RMSE of rounding to a grid, in steps of the grid
 
 
@@ -54,8 +52,7 @@ def main():
     parser.add_argument("--patches", type=int, default=50, help="training patches the debugger runs")
     args = parser.parse_args()
     os.chdir(ROOT)
-    models = args.models.split(",") if args.models else ["zoo:x2"] + [
-        p for p in (f"runs/tiny_x2/{k}/model.keras" for k in TINY_X2) if os.path.exists(p)]  # fmt: skip
+    models = args.models.split(",") if args.models else default_models()
 
     from tfsr.data.pipeline import PatchDataset
     from tfsr.export.tflite import representative_patches

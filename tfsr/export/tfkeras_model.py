@@ -376,11 +376,12 @@ def deployable_qat_model(spec, qat_model, calibration, batches, method="minmax")
     measured ones), so the set with the lower L1 on `batches` (training
     (LR, HR) pairs) is kept."""
     float_model = trained_float_model(spec, qat_model)
-    candidates = {
-        "trained": quantize_model(spec, float_model, calibration, native_groups=True, method=method),
-        "measured": quantize_model(spec, float_model, calibration, native_groups=True, method=method),
-    }
-    copy_activation_ranges(qat_model, candidates["trained"])
+    measured = quantize_model(spec, float_model, calibration, native_groups=True, method=method)
+    # The same model with QAT's activation ranges: one calibration, copied, then overwritten.
+    trained = quantize_model(spec, float_model, native_groups=True)
+    trained.set_weights(measured.get_weights())
+    copy_activation_ranges(qat_model, trained)
+    candidates = {"trained": trained, "measured": measured}
     errors = {
         kind: float(np.mean([np.mean(np.abs(model(lr, training=False).numpy() - np.asarray(hr))) for lr, hr in batches]))
         for kind, model in candidates.items()

@@ -72,3 +72,25 @@ def test_tpsr_runs_every_stage_resumes_after_a_kill_and_skips_what_is_done(tmp_p
     assert tflite.stat().st_mtime_ns == before
     assert out[out.index("\ntpsr_x4_searched"):] == again.stdout[again.stdout.index("\ntpsr_x4_searched"):]
 
+
+
+def test_a_given_generator_spec_replaces_the_search(tmp_path, lpips_file):
+    from tfsr.config import tpsr_config
+    from tfsr.gan.pipeline import TpsrPipeline
+
+    cfg = tpsr_config()
+    cfg.update({"lpips_weights": lpips_file, "perceptual": "lpips", "generator": "configs/specs/tpsr_x4_tiny.json"})
+    pipeline = TpsrPipeline(cfg, str(tmp_path / "run"), log=lambda line: None)
+    titles = [stage.title for stage in pipeline.stages()]
+    assert titles[0] == "PSNR training" and "generator search" not in titles
+    assert pipeline.generator_spec() == ArchSpec.load("configs/specs/tpsr_x4_tiny.json")
+
+    # A missing or wrong-scale spec fails in one line before any stage runs.
+    x2 = tmp_path / "x2.json"
+    x2.write_text(ArchSpec.load("configs/specs/falsr_x2_4g.json").to_json())
+    for path, expected in ((tmp_path / "nope.json", "nope.json"), (x2, "is x2; the pipeline is x4")):
+        result = run_tool("tpsr", f"--workdir={tmp_path / 'w'}", f"--config.lpips_weights={lpips_file}",
+                          "--config.perceptual=lpips", f"--config.generator={path}")  # fmt: skip
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert expected in result.stderr
+        assert not (tmp_path / "w" / "2_psnr").exists()

@@ -290,6 +290,8 @@ def tpsr_config():
     return ml_collections.ConfigDict(
         {
             "scale": 4,
+            # An ArchSpec .json to train instead of searching one ("" = search; stage 1 is then skipped)
+            "generator": "",
             "train_data": "",  # training folders, comma-separated, for every stage ("" = bundled samples)
             "val_data": "",  # the validation folder of every stage ("" = bundled samples)
             "eval_data": "",  # folders scored at the end, comma-separated ("" = bundled samples)

@@ -13,6 +13,7 @@ tool too (tfsr-search, tfsr-train, tfsr-search-discriminator,
 tfsr-train-gan, tfsr-evaluate, tfsr-export).  Without --config it runs a
 minutes-long smoke test on the bundled images, given the weight files:
 --config.lpips_weights=F.npz --config.vgg16_weights=F.npz.
+--config.generator=SPEC.json trains that generator instead of searching one.
 """
 
 from tfsr.cli import common

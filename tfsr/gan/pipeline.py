@@ -2,6 +2,7 @@
 discriminator searched, perceptual + adversarial training, scores, int8 file.
 
     WORKDIR/1_generator_search/       tfsr-search over TpsrSpace: pareto.json, pareto.png, top/
+                                      (not made when `config.generator` names a spec to use)
             2_psnr/                   tfsr-train of the front's best-PSNR member: model.keras
             3_discriminator_search/   tfsr-search-discriminator for it: front.json, front.png, top/
             4_gan/                    tfsr-train-gan against the searched discriminator: generator.keras
@@ -69,6 +70,8 @@ class TpsrPipeline:
         from tfsr.perceptual import LPIPS
         from tfsr.perceptual.losses import PerceptualLoss
 
+        if self.cfg.generator:
+            self._check_generator()
         if not self.cfg.lpips_weights:
             raise UserError("config.lpips_weights is required: the discriminator search is scored by LPIPS-alex")
         for flag, path, backbone in (("config.lpips_weights", self.cfg.lpips_weights, "alex"),
@@ -84,14 +87,28 @@ class TpsrPipeline:
             if not os.path.isdir(expand(folder)):
                 raise UserError(f"no such data folder: {folder} (config.train_data / config.eval_data)")
 
+    def _check_generator(self):
+        from tfsr.arch import ArchSpec
+        from tfsr.arch.spec import SpecError
+
+        try:
+            spec = ArchSpec.load(self.cfg.generator)
+        except SpecError as e:
+            raise UserError(f"--config.generator: {e}") from None
+        if spec.scale != self.cfg.scale:
+            raise UserError(f"--config.generator={self.cfg.generator} is x{spec.scale}; "
+                            f"the pipeline is x{self.cfg.scale}")  # fmt: skip
+
     # ---- the stages -------------------------------------------------------------
     def path(self, *parts):
         return os.path.join(self.workdir, *parts)
 
     def stages(self):
         baseline = self.cfg.baseline_discriminator
-        stages = [
-            Stage("generator search", self.path(GENERATOR_SEARCH, "pareto.json"), self.search_generator),
+        stages = [] if self.cfg.generator else [
+            Stage("generator search", self.path(GENERATOR_SEARCH, "pareto.json"), self.search_generator)
+        ]
+        stages += [
             Stage("PSNR training", self.path(PSNR, "model.keras"), self.train_psnr),
             Stage("discriminator search", self.path(DISCRIMINATOR_SEARCH, "front.json"), self.search_discriminator),
             Stage("perceptual + adversarial training (searched D)", self.path(GAN, "generator.keras"),
@@ -135,9 +152,11 @@ class TpsrPipeline:
                             "more trials")  # fmt: skip
 
     def generator_spec(self):
-        """The best-PSNR feasible member of the generator search's front."""
+        """`config.generator`, or the best-PSNR feasible member of the generator search's front."""
         from tfsr.arch import ArchSpec
 
+        if self.cfg.generator:
+            return ArchSpec.load(self.cfg.generator)
         top = sorted(glob.glob(self.path(GENERATOR_SEARCH, "top", "1_trial_*.json")))
         if not top:
             raise UserError(f"{self.path(GENERATOR_SEARCH)} has no top/1_trial_*.json; delete pareto.json to re-run")

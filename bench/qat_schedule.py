@@ -5,7 +5,8 @@
 
 Each model is fine-tuned with `tfsr-export --quantize=int8_qat` settings
 (L1, Adam with cosine decay from the given rate, batch 16 of 24-pixel LR
-patches from T91 + BSD200, 200 calibration patches) for each schedule, and
+patches from T91 + BSD200, 200 calibration patches, the activation ranges
+`deployable_qat_model` picks) for each schedule, and
 its file's Set5 / Set14 x2 PSNR (Y, 2-pixel border) is compared with the
 float model's.  Resumable: OUT/results.json keeps every finished row.
 """
@@ -58,15 +59,20 @@ def main():
             if key not in results:
                 file = os.path.join(args.out, f"{name.replace(':', '_').replace('/', '_')}_{steps}_{rate:g}.tflite")
                 start = time.time()
+                lines = []
                 export(model, spec, "tflite", file, quantize="int8_qat", train_data=data, qat_steps=steps,
-                       qat_learning_rate=rate, log=lambda m: None)  # fmt: skip
+                       qat_learning_rate=rate, log=lines.append)  # fmt: skip
                 psnr = {s: evaluate(TFLiteUpscaler(file), p, spec.scale)["mean"]["psnr"] for s, p in sets.items()}
-                results[key] = {"drop": {s: float_psnr[s] - psnr[s] for s in sets}, "minutes": (time.time() - start) / 60}
+                ranges = next((x for x in lines if x.startswith("activation ranges: ")), "")
+                results[key] = {"drop": {s: float_psnr[s] - psnr[s] for s in sets}, "minutes": (time.time() - start) / 60,
+                                "ranges": ranges}  # fmt: skip
                 with open(results_path + ".tmp", "w") as f:
                     json.dump(results, f, indent=1)
                 os.replace(results_path + ".tmp", results_path)
             drop = results[key]["drop"]
             print(f"{name:<44}{steps:>7} steps at {rate:<8g}drop {drop['Set5']:.3f} / {drop['Set14']:.3f} dB", flush=True)
+            if results[key].get("ranges"):
+                print(f"    {results[key]['ranges']}", flush=True)
 
 
 if __name__ == "__main__":

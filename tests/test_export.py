@@ -227,11 +227,12 @@ def test_export_cli_qat_fine_tunes_and_converts(trained, tmp_path):
                       "--representative_samples=40", "--batch_size=8", "--qat_learning_rate=1e-5")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "QAT step 30/30" in result.stdout
-    # The kept ranges are the set with the lower training L1.
+    # The kept ranges are the candidate set with the best PSNR on whole training images.
     chosen = next(x for x in result.stdout.splitlines() if x.startswith("activation ranges: "))
     kind = chosen.split(": ")[1].split(" ")[0]
-    trained_l1, measured_l1 = (float(x.split(" ")[0]) for x in chosen.split("L1 ")[1].split(" with QAT's, "))
-    assert kind == ("trained" if trained_l1 <= measured_l1 else "measured"), chosen
+    scores = dict(item.rsplit(" ", 1) for item in chosen.split("images: ")[1].removesuffix(" dB)").split(", "))
+    assert set(scores) == {"trained", "minmax", "percentile", "mse"}, chosen
+    assert kind == max(scores, key=lambda name: float(scores[name])), chosen
     line = next(x for x in result.stdout.splitlines() if x.startswith("PSNR:"))
     drop = float(line.split("drop")[1].split("dB")[0])
     assert drop < 0.5, line

@@ -36,7 +36,8 @@ flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR 
 flags.DEFINE_integer("representative_samples", 200, "Calibration patches for --quantize=int8.")
 flags.DEFINE_enum("calibration", "minmax", ["minmax", "percentile", "mse"],
                   "How int8 activation ranges are set from the calibration patches: the extremes seen, the "
-                  "0.01/99.99% percentiles, or the clipping with the least quantization error.")  # fmt: skip
+                  "0.01/99.99% percentiles, or the clipping with the least quantization error. With int8_qat: the "
+                  "ranges QAT starts from (the file keeps the set that scores best after it).")  # fmt: skip
 flags.DEFINE_integer("qat_steps", 1000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
 flags.DEFINE_float("qat_learning_rate", 1e-4, "Initial learning rate of the QAT fine-tuning (cosine decay).")
 flags.DEFINE_integer("batch_size", 16, "Batch size of QAT fine-tuning.")

@@ -86,13 +86,17 @@ def load_eval_set(folder, scale, limit=None):
         hr = load_or_skip(path, result.skipped)
         if hr is None:
             continue
-        h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
-        if h == 0 or w == 0:
+        if hr.shape[0] < scale or hr.shape[1] < scale:
             raise UserError(f"{path} is smaller than the scale factor {scale}")
-        hr = hr[:h, :w]
-        lr = imresize(hr, scale=1.0 / scale).numpy()
-        result.append(EvalPair(os.path.splitext(os.path.basename(path))[0], lr, hr))
+        result.append(pair_from_hr(os.path.splitext(os.path.basename(path))[0], hr, scale))
     return _checked(result, folder)
+
+
+def pair_from_hr(name, hr, scale):
+    """An `EvalPair` of `hr` cropped to a multiple of `scale` and its MATLAB-bicubic LR."""
+    h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
+    hr = hr[:h, :w]
+    return EvalPair(name, imresize(hr, scale=1.0 / scale).numpy(), hr)
 
 
 def _checked(eval_set, folder):

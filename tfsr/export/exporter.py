@@ -11,7 +11,8 @@ import os
 
 from tfsr.errors import UserError
 
-RANGE_CHOICE_BATCHES = 8  # training batches that pick the ranges a QAT file keeps
+# Whole training images (centre crops of at most this many HR pixels a side) that pick the ranges a QAT file keeps
+RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE = 12, 384
 
 
 @dataclasses.dataclass
@@ -67,7 +68,9 @@ def export(
         calibration: how activation ranges are set from the calibration
             patches (`CALIBRATION_METHODS`): "minmax" (the TFLite
             converter's own), "percentile" or "mse" (set on the TFMOT
-            model, which then converts with those ranges).
+            model, which then converts with those ranges).  For int8_qat,
+            the ranges QAT starts from; the file keeps whichever set fits
+            the fine-tuned weights best (`deployable_qat_model`).
         val_pairs: `EvalPair`s for the before/after PSNR.
         max_pixels: the SavedModel's request bound in LR pixels (None: its default).
     """
@@ -94,11 +97,11 @@ def export(
             qat_model = quantize_model(spec, model, calibration=representative, native_groups=False,
                                        method=calibration)  # fmt: skip
             qat_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
-            # Same weights, grouped convs (the faster int8 layout), the better of two range sets.
-            batches = list(train_data.dataset().take(RANGE_CHOICE_BATCHES))
-            tfk_model, ranges, errors = deployable_qat_model(spec, qat_model, representative, batches, calibration)
-            log(f"activation ranges: {ranges} (training L1 {errors['trained']:.5f} with QAT's, "
-                f"{errors['measured']:.5f} measured again)")  # fmt: skip
+            # Same weights, grouped convs (the faster int8 layout), the best of several range sets.
+            pairs = tflite.training_images(train_data, RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE)
+            tfk_model, ranges, psnr = deployable_qat_model(spec, qat_model, representative, pairs)
+            log(f"activation ranges: {ranges} (PSNR on {len(pairs)} training images: "
+                + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
         elif quantize == "int8" and calibration != "minmax":
             # Ranges chosen here instead of by the converter: the fake-quant
             # model, not fine-tuned, converts with exactly those ranges.

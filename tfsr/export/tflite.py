@@ -59,6 +59,23 @@ def representative_patches(train_data, count):
     return [p[None] for p in patches[:count]]
 
 
+def training_images(train_data, count, side):
+    """`count` whole training images spread evenly over `train_data`'s list
+    (a `PatchDataset`), centre-cropped to at most `side` HR pixels a side,
+    as `EvalPair`s with their bicubic LR.  Whole images, unlike patches,
+    hold the rare extremes an activation range must decide about."""
+    from tfsr.data.evalsets import pair_from_hr
+
+    images, paths = train_data.images, train_data.paths
+    picks = np.unique(np.linspace(0, len(images) - 1, min(count, len(images))).astype(int))
+    pairs = []
+    for i in picks:
+        hr = images[i]
+        top, left = max(0, (hr.shape[0] - side) // 2), max(0, (hr.shape[1] - side) // 2)
+        pairs.append(pair_from_hr(paths[i], hr[top : top + side, left : left + side], train_data.scale))
+    return pairs
+
+
 def qat_finetune(qat_model, train_data, steps, learning_rate=1e-4, log=print, log_every=100):
     """Quantization-aware fine-tuning with L1 loss, as the model was trained."""
     import tf_keras

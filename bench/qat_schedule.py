@@ -18,8 +18,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+from calibration import DATA, ROOT  # noqa: E402  (bench/calibration.py)
 
 
 def parse_schedules(text):

@@ -88,13 +88,7 @@ class TpsrPipeline:
                 raise UserError(f"no such data folder: {folder} (config.train_data / config.eval_data)")
 
     def _check_generator(self):
-        from tfsr.arch import ArchSpec
-        from tfsr.arch.spec import SpecError
-
-        try:
-            spec = ArchSpec.load(self.cfg.generator)
-        except SpecError as e:
-            raise UserError(f"--config.generator: {e}") from None
+        spec = self.generator_spec()
         if spec.scale != self.cfg.scale:
             raise UserError(f"--config.generator={self.cfg.generator} is x{spec.scale}; "
                             f"the pipeline is x{self.cfg.scale}")  # fmt: skip
@@ -154,9 +148,13 @@ class TpsrPipeline:
     def generator_spec(self):
         """`config.generator`, or the best-PSNR feasible member of the generator search's front."""
         from tfsr.arch import ArchSpec
+        from tfsr.arch.spec import SpecError
 
         if self.cfg.generator:
-            return ArchSpec.load(self.cfg.generator)
+            try:
+                return ArchSpec.load(self.cfg.generator)
+            except SpecError as e:  # it names the file; this names the setting
+                raise UserError(f"--config.generator: {e}") from None
         top = sorted(glob.glob(self.path(GENERATOR_SEARCH, "top", "1_trial_*.json")))
         if not top:
             raise UserError(f"{self.path(GENERATOR_SEARCH)} has no top/1_trial_*.json; delete pareto.json to re-run")

@@ -193,6 +193,27 @@ def test_vgg16_perceptual_loss_from_the_relu2_2_file(tmp_path):
         PerceptualLoss.from_config("vgg16", vgg16_weights=random_lpips_weights(str(tmp_path / "alex.npz")))
 
 
+def test_multi_scale_perceptual_loss_adds_the_distance_of_pooled_copies(tmp_path):
+    from tfsr.perceptual.vgg16 import random_vgg16_weights
+
+    real = os.path.join(SHARED_WEIGHTS, "vgg16_relu2_2.npz")
+    path = real if os.path.exists(real) else random_vgg16_weights(str(tmp_path / "vgg16.npz"))
+    hr, blurred = _sample_pair()
+    hr_batch, blurred_batch = (hr[None] / 255.0).astype(np.float32), (blurred[None] / 255.0).astype(np.float32)
+
+    def halved(x):  # 2x2 means, as the loss pools
+        return x.reshape(1, 48, 2, 48, 2, 3).mean(axis=(2, 4))
+
+    single = PerceptualLoss.from_config("vgg16", vgg16_weights=path)
+    both = PerceptualLoss.from_config("vgg16", vgg16_weights=path, scales=(1, 2))
+    expected = (float(single(blurred_batch, hr_batch)) + float(single(halved(blurred_batch), halved(hr_batch)))) / 2
+    assert float(both(blurred_batch, hr_batch)) == pytest.approx(expected, rel=1e-4)
+    assert float(both(blurred_batch, hr_batch)) != pytest.approx(float(single(blurred_batch, hr_batch)), rel=1e-3)
+    assert float(both(hr_batch, hr_batch)) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(UserError, match="perceptual_scales must be pooling factors"):
+        PerceptualLoss.from_config("vgg16", vgg16_weights=path, scales=(0,))
+
+
 def test_perceptual_loss_loads_vgg19_weights_from_a_file(tmp_path):
     import keras
 

@@ -220,6 +220,9 @@ def gan_config():
             # vgg16: VGG16 relu1_2 + relu2_2, a network no LPIPS metric uses | lpips: the AlexNet
             # LPIPS-alex is built on (the loss and the metric then share it) | vgg19 (Keras .h5)
             "perceptual": "vgg16",
+            # Pooling factors the perceptual distance is also taken at: (1, 2) adds the images
+            # halved, so relu2_2's 14-pixel view covers 28 pixels of the image
+            "perceptual_scales": (1,),
             "vgg16_weights": "",  # vgg16_relu2_2.npz (required for perceptual=vgg16)
             "lpips_weights": "",  # LPIPS .npz (required for perceptual=lpips and for LPIPS scores)
             # LPIPS-squeeze .npz: validation also reports val_lpips_squeeze, a metric on a network

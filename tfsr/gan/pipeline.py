@@ -82,7 +82,8 @@ class TpsrPipeline:
             raise UserError("config.vgg16_weights is required for perceptual=vgg16 (the default loss): "
                             "e.g. ../shared/weights/vgg16_relu2_2.npz, or set config.perceptual=lpips")  # fmt: skip
         gan = self.sections["gan"].gan
-        PerceptualLoss.from_config(gan.perceptual, gan.lpips_weights, gan.vgg19_weights, gan.vgg16_weights)
+        PerceptualLoss.from_config(gan.perceptual, gan.lpips_weights, gan.vgg19_weights, gan.vgg16_weights,
+                                   gan.get("perceptual_scales", (1,)))
         for folder in [f for f in (self.cfg.train_data + "," + self.cfg.eval_data).split(",") if f]:
             if not os.path.isdir(expand(folder)):
                 raise UserError(f"no such data folder: {folder} (config.train_data / config.eval_data)")

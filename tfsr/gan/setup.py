@@ -51,7 +51,7 @@ def gan_inputs(cfg, generator_path, arch=None):
     )
     val = load_eval_set(cfg.val_data or samples.VAL_DIR, spec.scale, limit=cfg.train.val_limit or None)
     perceptual = PerceptualLoss.from_config(cfg.gan.perceptual, cfg.gan.lpips_weights, cfg.gan.vgg19_weights,
-                                            cfg.gan.vgg16_weights)  # fmt: skip
+                                            cfg.gan.vgg16_weights, cfg.gan.get("perceptual_scales", (1,)))  # fmt: skip
     lpips = LPIPS.load(cfg.gan.lpips_weights, flag="--lpips_weights") if cfg.gan.lpips_weights else None
     squeeze = cfg.gan.get("lpips_squeeze_weights", "")
     squeeze = LPIPS.load(squeeze, flag="--config.gan.lpips_squeeze_weights") if squeeze else None

@@ -17,6 +17,11 @@ never random):
 * ``vgg19``: Keras' VGG19 with ImageNet weights from an `.h5` file (as
   `keras.applications.VGG19(weights=path)` reads it); the loss is the L1
   distance of `block5_conv4` features, as in ESRGAN.
+
+``scales`` adds the same distance on average-pooled copies of both images
+(2 = halved): VGG16 up to relu2_2 sees 14x14 pixels, so a coarser copy is
+how the loss reaches structure that deeper layers would see, without
+weights tfsr does not have.  Every (scale, layer) term weighs the same.
 """
 
 import os
@@ -34,37 +39,53 @@ _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
 class PerceptualLoss:
     """`loss(sr, hr)`: a scalar; float RGB batches in [0, 1].
 
-    Use `PerceptualLoss.from_config(kind, lpips_weights, vgg19_weights, vgg16_weights)`.
+    Use `PerceptualLoss.from_config(kind, lpips_weights, vgg19_weights, vgg16_weights, scales)`.
+    `scales`: pooling factors the distance is also taken at (1 = the images as given).
     """
 
-    def __init__(self, kind, model):
-        self.kind, self.model = kind, model
+    def __init__(self, kind, model, scales=(1,)):
+        self.kind, self.model, self.scales = kind, model, tuple(int(s) for s in scales)
 
     @classmethod
-    def from_config(cls, kind, lpips_weights="", vgg19_weights="", vgg16_weights=""):
+    def from_config(cls, kind, lpips_weights="", vgg19_weights="", vgg16_weights="", scales=(1,)):
+        if isinstance(scales, int):  # an ml_collections override of one value
+            scales = (scales,)
+        if not scales or any(int(s) < 1 for s in scales):
+            raise UserError(f"config.gan.perceptual_scales must be pooling factors >= 1, got {scales!r}")
         if kind == "vgg16":
-            return cls("vgg16", vgg16.vgg16_features(vgg16.load_vgg16_weights(vgg16_weights)))
+            return cls("vgg16", vgg16.vgg16_features(vgg16.load_vgg16_weights(vgg16_weights)), scales)
         if kind == "lpips":
             arrays = lpips.load_lpips_weights(lpips_weights, flag="--config.gan.lpips_weights")
             if lpips.backbone_of(arrays) != "alex":
                 raise UserError("--config.gan.lpips_weights: perceptual=lpips needs the AlexNet file")
-            return cls("lpips", lpips.alexnet_features(arrays, name="perceptual_alexnet"))
+            return cls("lpips", lpips.alexnet_features(arrays, name="perceptual_alexnet"), scales)
         if kind == "vgg19":
-            return cls("vgg19", _vgg19_features(vgg19_weights))
+            return cls("vgg19", _vgg19_features(vgg19_weights), scales)
         raise UserError(f"config.gan.perceptual must be 'vgg16', 'lpips' or 'vgg19', got {kind!r}")
 
     def __call__(self, sr, hr):
+        terms = []
+        for s in self.scales:
+            if s > 1:
+                sr_s = keras.ops.average_pool(sr, s, s, padding="valid")
+                hr_s = keras.ops.average_pool(hr, s, s, padding="valid")
+            else:
+                sr_s, hr_s = sr, hr
+            terms += self._terms(sr_s, hr_s)
+        return keras.ops.sum(keras.ops.stack(terms)) / len(terms)
+
+    def _terms(self, sr, hr):
+        """One distance per feature layer of `self.model`."""
         if self.kind in ("lpips", "vgg16"):
             fs = self.model(lpips.normalize_input(sr), training=False)
             fh = self.model(lpips.normalize_input(hr), training=False)
-            terms = [
+            return [
                 keras.ops.mean(keras.ops.sum(keras.ops.square(lpips.unit_normalize(a) - lpips.unit_normalize(b)), -1))
                 for a, b in zip(fs, fh)
             ]
-            return keras.ops.sum(keras.ops.stack(terms)) / len(terms)
         fs = self.model(_vgg_preprocess(sr), training=False)
         fh = self.model(_vgg_preprocess(hr), training=False)
-        return keras.ops.mean(keras.ops.abs(fs - fh))
+        return [keras.ops.mean(keras.ops.abs(fs - fh))]
 
 
 def _vgg_preprocess(rgb):

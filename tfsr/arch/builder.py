@@ -87,7 +87,11 @@ def build_model(spec, deployed=False):
     `tfsr.arch.deploy` maps the weights of one onto the other.
     """
     spec = as_spec(spec)
-    graph = lower(spec, deployed=deployed)
+    return model_of_graph(lower(spec, deployed=deployed), spec.name)
+
+
+def model_of_graph(graph, name):
+    """The Keras model of an `OpGraph` (one layer per op, named as the op)."""
     tensors = {}
     for op in graph.ops:
         if op.kind == "input":
@@ -95,4 +99,4 @@ def build_model(spec, deployed=False):
             continue
         inputs = [tensors[i] for i in op.inputs]
         tensors[op.name] = make_layer(op)(inputs if len(inputs) > 1 else inputs[0])
-    return keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=spec.name)
+    return keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=name)

@@ -62,7 +62,11 @@ def count(spec, lr_size=(480, 480), deployed=True):
 
     `deployed=False`: the training form (re-parameterizable blocks unfolded).
     """
-    graph = lower(spec, deployed=deployed)
+    return count_graph(lower(spec, deployed=deployed), lr_size)
+
+
+def count_graph(graph, lr_size=(480, 480)):
+    """The `Cost` of an `OpGraph` (e.g. a derived form of a spec's)."""
     lr_size = (int(lr_size[0]), int(lr_size[1]))
     params = mult_adds = 0
     for op in graph.ops:

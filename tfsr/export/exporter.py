@@ -57,6 +57,7 @@ def export(
     model_name=None,
     version=1,
     max_pixels=None,
+    split_prelu=False,
     log=print,
 ):
     """Exports `model` (a Keras 3 generator of `spec`); returns an `ExportReport`.
@@ -73,6 +74,8 @@ def export(
             the fine-tuned weights best (`deployable_qat_model`).
         val_pairs: `EvalPair`s for the before/after PSNR.
         max_pixels: the SavedModel's request bound in LR pixels (None: its default).
+        split_prelu: int8 files compute each PReLU between convs as ReLUs
+            on twice the channels (`tfsr.arch.prelu_split`; exact in float).
     """
     from tfsr.evaluation import evaluate
     from tfsr.inference import KerasUpscaler, load_upscaler
@@ -95,20 +98,24 @@ def export(
         if quantize == "int8_qat":
             log(f"quantization-aware fine-tuning for {qat_steps} steps (TFMOT, tf_keras)")
             qat_model = quantize_model(spec, model, calibration=representative, native_groups=False,
-                                       method=calibration)  # fmt: skip
+                                       method=calibration, split_prelu=split_prelu)  # fmt: skip
             qat_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
             # Same weights, grouped convs (the faster int8 layout), the best of several range sets.
             pairs = tflite.training_images(train_data, RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE)
-            tfk_model, ranges, psnr = deployable_qat_model(spec, qat_model, representative, pairs)
+            tfk_model, ranges, psnr = deployable_qat_model(spec, qat_model, representative, pairs,
+                                                           split_prelu=split_prelu)  # fmt: skip
             log(f"activation ranges: {ranges} (PSNR on {len(pairs)} training images: "
                 + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
         elif quantize == "int8" and calibration != "minmax":
             # Ranges chosen here instead of by the converter: the fake-quant
             # model, not fine-tuned, converts with exactly those ranges.
-            tfk_model = quantize_model(spec, model, representative, native_groups=True, method=calibration)
+            tfk_model = quantize_model(spec, model, representative, native_groups=True, method=calibration,
+                                       split_prelu=split_prelu)  # fmt: skip
         else:
             # Grouped convs: one grouped CONV_2D is faster in int8, the split in float.
-            tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8"))
+            split = split_prelu and quantize in tflite.CALIBRATED_MODES
+            tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8", split_prelu=split),
+                                     spec if split else None)  # fmt: skip
         flavour = "int8_qat" if quantize == "int8" and calibration != "minmax" else quantize
         data = tflite.convert(tfk_model, flavour, representative, io_type)
         failure = tflite.runtime_failure(data)

@@ -23,6 +23,7 @@ import tf_keras
 import tensorflow_model_optimization as tfmot
 
 from tfsr.arch.graph import LEAKY_SLOPE, lower
+from tfsr.arch.prelu_split import split_prelu_graph, split_prelu_weights
 from tfsr.arch.reparam import deployed_weights
 from tfsr.arch.spec import as_spec
 
@@ -220,7 +221,7 @@ def _layers_for(op, annotate, native_groups=False):
     raise ValueError(f"no tf_keras layer for op kind {op.kind!r}")
 
 
-def build_tfkeras_model(spec, annotate=False, batch_size=None, native_groups=False):
+def build_tfkeras_model(spec, annotate=False, batch_size=None, native_groups=False, split_prelu=False):
     """`ArchSpec` -> `tf_keras.Model` with the Keras 3 builder's layer names.
 
     `annotate=True` wraps the layers TFMOT does not know in their
@@ -232,9 +233,12 @@ def build_tfkeras_model(spec, annotate=False, batch_size=None, native_groups=Fal
     (searched x2 spec, 480x480 LR, 1 thread, this 2-core CPU): int8 TFLite
     77 ms grouped vs 370 ms split; float32 TFLite 328 ms grouped vs 265 ms
     split.  So int8 exports use grouped convs, the others the split.
+
+    `split_prelu=True` builds `int8_graph(spec)`: PReLUs between convs as
+    ReLUs on twice the channels (give `copy_weights` the same flag).
     """
     spec = as_spec(spec)
-    graph = lower(spec, deployed=True)
+    graph = int8_graph(spec) if split_prelu else lower(spec, deployed=True)
     tensors = {}
     for op in graph.ops:
         if op.kind == "input":
@@ -243,6 +247,11 @@ def build_tfkeras_model(spec, annotate=False, batch_size=None, native_groups=Fal
         inputs = [tensors[i] for i in op.inputs]
         tensors[op.name] = _layers_for(op, annotate, native_groups)(inputs if len(inputs) > 1 else inputs[0])
     return tf_keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=spec.name)
+
+
+def int8_graph(spec):
+    """The deployed op graph with its PReLUs split into ReLUs (`tfsr.arch.prelu_split`)."""
+    return split_prelu_graph(lower(spec, deployed=True))
 
 
 def _group_weights(source, name):
@@ -261,13 +270,19 @@ def _group_weights(source, name):
     return [np.concatenate([p[0] for p in parts], -1), np.concatenate([p[1] for p in parts], -1)], names
 
 
-def copy_weights(keras3_model, tfk_model):
+def copy_weights(keras3_model, tfk_model, split_prelu_of=None):
     """Copies weights layer by layer (matched by name); every weight must match.
 
     `keras3_model` may be the training or the deployed form: a
     re-parameterizable layer gives its deployed conv's weights.
+    `split_prelu_of`: the spec, when `tfk_model` was built with
+    `split_prelu=True` (the weights are rewritten to match).
     """
-    source = {layer.name: layer for layer in keras3_model.layers if layer.weights}
+    source = {layer.name: _Weights(deployed_weights(layer)) for layer in keras3_model.layers if layer.weights}
+    if split_prelu_of is not None:
+        rewritten = split_prelu_weights(lower(split_prelu_of, deployed=True),
+                                        {name: w.get_weights() for name, w in source.items()})  # fmt: skip
+        source = {name: _Weights(arrays) for name, arrays in rewritten.items()}
     copied = set()
     for layer in tfk_model.layers:
         inner = getattr(layer, "layer", layer)  # a QuantizeAnnotate wrapper
@@ -280,7 +295,7 @@ def copy_weights(keras3_model, tfk_model):
             inner.set_weights(weights)
             copied.update(names)
             continue
-        inner.set_weights(deployed_weights(source[inner.name]))
+        inner.set_weights(source[inner.name].get_weights())
         copied.add(inner.name)
     missing = set(source) - copied
     if missing:
@@ -288,19 +303,35 @@ def copy_weights(keras3_model, tfk_model):
     return tfk_model
 
 
-def quantize_model(spec, keras3_model, calibration=None, native_groups=True, method="minmax"):
+class _Weights:
+    """Arrays standing in for a layer in `copy_weights`' source table."""
+
+    def __init__(self, arrays):
+        self.arrays = list(arrays)
+
+    def get_weights(self):
+        return self.arrays
+
+
+def quantize_model(spec, keras3_model, calibration=None, native_groups=True, method="minmax", split_prelu=False,
+                   weights_split=None):
     """The QAT model: annotated tf_keras rebuild, trained weights, fake-quant ops.
 
     `calibration`: LR patches `(1, h, w, C)` used to set every activation
     range from the float model, by `method` (see `calibrate_ranges`).
+    `split_prelu`: build `int8_graph(spec)`; `weights_split` says whether
+    `keras3_model`'s weights are already in that form (a tf_keras model of
+    it) or still need rewriting (default: they do, unless `split_prelu` is off).
     """
-    annotated = copy_weights(keras3_model, build_tfkeras_model(spec, annotate=True, native_groups=native_groups))
+    rewrite = spec if split_prelu and not weights_split else None
+    build = dict(native_groups=native_groups, split_prelu=split_prelu)
+    annotated = copy_weights(keras3_model, build_tfkeras_model(spec, annotate=True, **build), rewrite)
     annotated = _quantize.quantize_annotate_model(annotated)
     with quantize_scope():
         qat_model = _quantize.quantize_apply(annotated)
     if calibration:
-        float_model = build_tfkeras_model(spec, native_groups=native_groups)
-        calibrate_ranges(qat_model, copy_weights(keras3_model, float_model), calibration, method=method)
+        float_model = copy_weights(keras3_model, build_tfkeras_model(spec, **build), rewrite)
+        calibrate_ranges(qat_model, float_model, calibration, method=method)
     return qat_model
 
 
@@ -341,7 +372,7 @@ def copy_activation_ranges(source, target):
     return copied
 
 
-def trained_float_model(spec, qat_model):
+def trained_float_model(spec, qat_model, split_prelu=False):
     """The float tf_keras generator (split layout) holding `qat_model`'s weights.
 
     QAT trains fastest in the split layout (TensorFlow's CPU kernels have no
@@ -351,7 +382,7 @@ def trained_float_model(spec, qat_model):
     native_groups=True)` carry the fine-tuned weights over to the grouped
     layout, with activation ranges measured again on calibration patches.
     """
-    plain = build_tfkeras_model(spec)
+    plain = build_tfkeras_model(spec, split_prelu=split_prelu)
     # Matched by variable name: a QuantizeWrapper keeps the float kernel under
     # the inner layer's name while its `layer.weights` no longer lists it.
     trained = {}
@@ -363,7 +394,7 @@ def trained_float_model(spec, qat_model):
     return plain
 
 
-def deployable_qat_model(spec, qat_model, calibration, pairs, methods=None):
+def deployable_qat_model(spec, qat_model, calibration, pairs, methods=None, split_prelu=False):
     """The grouped-layout fake-quant model to convert after QAT, holding the
     fine-tuned weights; returns (model, its ranges' name, {name: PSNR}).
 
@@ -384,12 +415,13 @@ def deployable_qat_model(spec, qat_model, calibration, pairs, methods=None):
     from tfsr.evaluation import evaluate
     from tfsr.inference import KerasUpscaler
 
-    float_model = trained_float_model(spec, qat_model)
+    float_model = trained_float_model(spec, qat_model, split_prelu)
+    same_form = dict(native_groups=True, split_prelu=split_prelu, weights_split=True)
     candidates = {}
     for method in methods or CALIBRATION_METHODS:
-        candidates[method] = quantize_model(spec, float_model, calibration, native_groups=True, method=method)
+        candidates[method] = quantize_model(spec, float_model, calibration, method=method, **same_form)
     # QAT's own ranges on the same weights: one measured model copied, then its ranges overwritten.
-    trained = quantize_model(spec, float_model, native_groups=True)
+    trained = quantize_model(spec, float_model, **same_form)
     trained.set_weights(next(iter(candidates.values())).get_weights())
     copy_activation_ranges(qat_model, trained)
     candidates = {"trained": trained, **candidates}

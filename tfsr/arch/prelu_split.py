@@ -1,0 +1,110 @@
+"""PReLU rewritten as ReLUs, exactly, for integer inference.
+
+A PReLU is two ReLUs: PReLU(z) = ReLU(z) - a * ReLU(-z).  Between two
+convolutions the minus sign and the slope move into the next kernel:
+
+    before                                   after
+
+    x ── conv(W, b) ── PReLU(a) ── conv(V, c)
+                                             x ── conv([W, -W], [b, -b]) ── ReLU ── conv([V; -a V], c)
+                                                   2F outputs: z and -z           reads 2F channels
+
+(`[W, -W]`: the kernel side by side with its negation on the output axis;
+`[V; -a V]`: V stacked over V scaled by -a per input channel on the input
+axis.)  Zero padding stays exact: the padded zeros of [ReLU(z), ReLU(-z)]
+are the zeros of PReLU(z).  Why: an int8 PReLU net rounds every hidden
+conv's output twice, once over its signed range before the PReLU and once
+after it, and on CPUs the PReLU runs as an op of its own.  After the
+rewrite each conv is followed by a ReLU that TFLite fuses into it: one
+rounding, over a range half as wide (bench/int8_layers.py measured the
+rounding noise per op).  The price is mult-adds: a conv between two split
+PReLUs reads and writes twice the channels, four times the work.
+
+The rewrite applies to a PReLU whose input is a plain conv read by nothing
+else and whose readers are all plain or transposed convs; any other PReLU
+(read by an add, a concat, a pixel shuffle, or after a grouped conv) stays.
+`split_prelu_graph` rewrites a (deployed) op graph, `split_prelu_weights`
+its weights; both are pure functions of what they are given.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from tfsr.arch.graph import OpGraph
+
+
+def _consumers(graph):
+    readers = {op.name: [] for op in graph.ops}
+    for op in graph.ops:
+        for name in op.inputs:
+            readers[name].append(op)
+    return readers
+
+
+def _is_plain_conv(op):
+    return op.kind == "conv" and op.attrs["groups"] == 1
+
+
+def splittable_prelus(graph):
+    """Names of the PReLU ops of `graph` (a deployed `OpGraph`) the rewrite applies to."""
+    readers = _consumers(graph)
+    names = []
+    for op in graph.ops:
+        if op.kind != "act" or op.attrs["kind"] != "prelu":
+            continue
+        producer = graph[op.inputs[0]]
+        if not _is_plain_conv(producer) or [r.name for r in readers[producer.name]] != [op.name]:
+            continue
+        if readers[op.name] and all(_is_plain_conv(r) or r.kind == "deconv" for r in readers[op.name]):
+            names.append(op.name)
+    return names
+
+
+def split_prelu_graph(graph):
+    """`graph` with every splittable PReLU a ReLU on twice the channels.
+
+    Op names, order and inputs are unchanged (the PReLU op keeps its name,
+    as kind `act` / `relu`), so weights still map by name."""
+    split = set(splittable_prelus(graph))
+    doubled = {graph[name].inputs[0] for name in split}
+    rewritten = OpGraph()
+    for op in graph.ops:
+        if op.name in doubled:
+            op = dataclasses.replace(op, channels=2 * op.channels, attrs={**op.attrs, "filters": 2 * op.attrs["filters"]})
+        elif op.name in split:
+            op = dataclasses.replace(op, channels=2 * op.channels, attrs={"kind": "relu", "split_from": "prelu"})
+        rewritten._append(op)
+    return rewritten
+
+
+def split_prelu_weights(graph, weights):
+    """The weights of `split_prelu_graph(graph)` from those of `graph`.
+
+    `weights`: {op name: [arrays]} as Keras keeps them (conv kernel
+    (k, k, in, out) and bias; transposed conv kernel (k, k, out, in) and
+    bias; PReLU slopes (1, 1, channels)).  Returns the same for the
+    rewritten graph: the split PReLUs have no weights left."""
+    split = splittable_prelus(graph)
+    doubled = {graph[name].inputs[0] for name in split}
+    slopes_read_by = {}  # reader op name -> per-channel slopes of the split PReLU it reads
+    for name in split:
+        for op in graph.ops:
+            if name in op.inputs:
+                slopes_read_by[op.name] = np.ravel(weights[name][0])
+    result = {}
+    for name, arrays in weights.items():
+        if name in split:
+            continue
+        arrays = [np.asarray(a) for a in arrays]
+        if name in slopes_read_by:
+            kernel, slope = arrays[0], slopes_read_by[name]
+            in_axis = 3 if graph[name].kind == "deconv" else 2
+            shape = [1, 1, 1, 1]
+            shape[in_axis] = slope.size
+            arrays[0] = np.concatenate([kernel, -kernel * slope.reshape(shape)], axis=in_axis)
+        if name in doubled:
+            kernel, bias = arrays
+            arrays = [np.concatenate([kernel, -kernel], axis=3), np.concatenate([bias, -bias])]
+        result[name] = arrays
+    return result

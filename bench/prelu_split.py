@@ -47,7 +47,7 @@ def main():
     from tfsr.data.pipeline import PatchDataset
     from tfsr.evaluation import evaluate
     from tfsr.export.exporter import export
-    from tfsr.export.tfkeras_model import int8_graph
+    from tfsr.arch.prelu_split import int8_graph
     from tfsr.inference import KerasUpscaler, TFLiteUpscaler
     from tfsr.latency import LR_SIZE, tflite_latency_ms
     from tfsr.runs import load_trained, spec_for_model

@@ -24,14 +24,15 @@ The rewrite applies to a PReLU whose input is a plain conv read by nothing
 else and whose readers are all plain or transposed convs; any other PReLU
 (read by an add, a concat, a pixel shuffle, or after a grouped conv) stays.
 `split_prelu_graph` rewrites a (deployed) op graph, `split_prelu_weights`
-its weights; both are pure functions of what they are given.
+its weights; both are pure functions of what they are given, and
+`int8_graph(spec)` is the deployed graph rewritten.
 """
 
 import dataclasses
 
 import numpy as np
 
-from tfsr.arch.graph import OpGraph
+from tfsr.arch.graph import OpGraph, lower
 
 
 def _consumers(graph):
@@ -59,6 +60,11 @@ def splittable_prelus(graph):
         if readers[op.name] and all(_is_plain_conv(r) or r.kind == "deconv" for r in readers[op.name]):
             names.append(op.name)
     return names
+
+
+def int8_graph(spec):
+    """The deployed op graph of `spec` with its splittable PReLUs split."""
+    return split_prelu_graph(lower(spec, deployed=True))
 
 
 def split_prelu_graph(graph):

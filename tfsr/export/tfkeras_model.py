@@ -23,7 +23,7 @@ import tf_keras
 import tensorflow_model_optimization as tfmot
 
 from tfsr.arch.graph import LEAKY_SLOPE, lower
-from tfsr.arch.prelu_split import split_prelu_graph, split_prelu_weights
+from tfsr.arch.prelu_split import int8_graph, split_prelu_weights
 from tfsr.arch.reparam import deployed_weights
 from tfsr.arch.spec import as_spec
 
@@ -247,11 +247,6 @@ def build_tfkeras_model(spec, annotate=False, batch_size=None, native_groups=Fal
         inputs = [tensors[i] for i in op.inputs]
         tensors[op.name] = _layers_for(op, annotate, native_groups)(inputs if len(inputs) > 1 else inputs[0])
     return tf_keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=spec.name)
-
-
-def int8_graph(spec):
-    """The deployed op graph with its PReLUs split into ReLUs (`tfsr.arch.prelu_split`)."""
-    return split_prelu_graph(lower(spec, deployed=True))
 
 
 def _group_weights(source, name):

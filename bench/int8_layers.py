@@ -1,6 +1,6 @@
 """Where post-training int8 loses: each op's own quantization error, per model.
 
-    python bench/int8_layers.py [--models=zoo:x2,runs/tiny_x2/fsrcnn/model.keras,...] [--patches=50]
+    python bench/int8_layers.py [--models=zoo:x2,runs/tiny_x2/fsrcnn/model.keras,...] [--patches=50] [--split_prelu]
 
 TensorFlow's quantization debugger runs each int8 op of the file
 `tfsr-export --quantize=int8` writes (200 calibration patches from T91 +
@@ -24,14 +24,15 @@ from calibration import DATA, ROOT, default_models  # noqa: E402  (bench/calibra
 ROUNDING_NOISE = 12**-0.5  # RMSE of rounding to a grid, in steps of the grid
 
 
-def op_errors(model, spec, representative, debug_patches):
+def op_errors(model, spec, representative, debug_patches, split_prelu=False):
     """`[(op, tensor, rmse / scale, rmse)]` for every int8 op of `model`'s min/max-calibrated file."""
     import tensorflow as tf
 
     from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
     from tfsr.export.tflite import configured_converter
 
-    tfk = copy_weights(model, build_tfkeras_model(spec, native_groups=True))
+    tfk = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=split_prelu),
+                       spec if split_prelu else None)
     converter = configured_converter(tfk, "int8", representative)
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter, debug_dataset=lambda: ([p] for p in debug_patches))
@@ -50,6 +51,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="")
     parser.add_argument("--patches", type=int, default=50, help="training patches the debugger runs")
+    parser.add_argument("--split_prelu", action="store_true", help="the file with PReLUs split into ReLUs")
     args = parser.parse_args()
     os.chdir(ROOT)
     models = args.models.split(",") if args.models else default_models()
@@ -65,7 +67,7 @@ def main():
         model = load_trained(path, spec)
         calibration = PatchDataset(f"{DATA}/train/T91,{DATA}/train/BSD200", spec.scale, 24, 16, seed=0)
         patches = list(representative_patches(calibration, 200))
-        rows = op_errors(model, spec, patches, patches[: args.patches])
+        rows = op_errors(model, spec, patches, patches[: args.patches], args.split_prelu)
         print(f"\n{name} ({spec.name}): int8 min/max, each op's own error on {args.patches} training patches")
         print(f"  {'op':<16}{'tensor':<52}{'rmse/scale':>11}{'rmse x 255':>15}")
         for op, tensor, steps, rmse in rows:

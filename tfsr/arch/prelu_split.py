@@ -1,24 +1,28 @@
 """PReLU rewritten as ReLUs, exactly, for integer inference.
 
-A PReLU is two ReLUs: PReLU(z) = ReLU(z) - a * ReLU(-z).  Between two
-convolutions the minus sign and the slope move into the next kernel:
+A PReLU is two ReLUs: PReLU(z) = ReLU(z) - sign(a) * ReLU(-|a| z) (for
+a < 0 both terms are positive).  Between two convolutions the scale |a|
+moves into the first kernel and the sign into the next one:
 
     before                                   after
 
     x ── conv(W, b) ── PReLU(a) ── conv(V, c)
-                                             x ── conv([W, -W], [b, -b]) ── ReLU ── conv([V; -a V], c)
-                                                   2F outputs: z and -z           reads 2F channels
+                                    x ── conv([W, -|a|W], [b, -|a|b]) ── ReLU ── conv([V; -sign(a) V], c)
+                                          2F outputs: z and -|a| z               reads 2F channels
 
-(`[W, -W]`: the kernel side by side with its negation on the output axis;
-`[V; -a V]`: V stacked over V scaled by -a per input channel on the input
-axis.)  Zero padding stays exact: the padded zeros of [ReLU(z), ReLU(-z)]
-are the zeros of PReLU(z).  Why: an int8 PReLU net rounds every hidden
-conv's output twice, once over its signed range before the PReLU and once
-after it, and on CPUs the PReLU runs as an op of its own.  After the
-rewrite each conv is followed by a ReLU that TFLite fuses into it: one
-rounding, over a range half as wide (bench/int8_layers.py measured the
-rounding noise per op).  The price is mult-adds: a conv between two split
-PReLUs reads and writes twice the channels, four times the work.
+(`[W, -|a|W]`: the kernel side by side with its negation scaled per output
+channel; `[V; -sign(a) V]`: V stacked over its signed copy on the input
+axis.)  Zero padding stays exact: the padded zeros of the 2F channels are
+the zeros of PReLU(z).  Why: an int8 PReLU net rounds every hidden conv's
+output twice, once over its signed range before the PReLU and once after
+it, and on CPUs the PReLU runs as an op of its own.  After the rewrite
+each conv is followed by a ReLU that TFLite fuses into it: one rounding,
+over PReLU's own output range.  The slope goes into the first kernel, not
+the second: a kernel -a V with |a| << 1 has few int8 levels against the
+full size of ReLU(-z) (ECBSR's last slopes are below 0.04; that form lost
+7.7 dB on Set5), while -|a| W is quantized per output channel at full
+resolution.  The price is mult-adds: a conv between two split PReLUs
+reads and writes twice the channels, four times the work.
 
 The rewrite applies to a PReLU whose input is a plain conv read by nothing
 else and whose readers are all plain or transposed convs; any other PReLU
@@ -92,7 +96,7 @@ def split_prelu_weights(graph, weights):
     bias; PReLU slopes (1, 1, channels)).  Returns the same for the
     rewritten graph: the split PReLUs have no weights left."""
     split = splittable_prelus(graph)
-    doubled = {graph[name].inputs[0] for name in split}
+    slopes_of_producer = {graph[name].inputs[0]: np.ravel(weights[name][0]) for name in split}
     slopes_read_by = {}  # reader op name -> per-channel slopes of the split PReLU it reads
     for name in split:
         for op in graph.ops:
@@ -104,13 +108,13 @@ def split_prelu_weights(graph, weights):
             continue
         arrays = [np.asarray(a) for a in arrays]
         if name in slopes_read_by:
-            kernel, slope = arrays[0], slopes_read_by[name]
+            kernel, sign = arrays[0], np.sign(slopes_read_by[name])
             in_axis = 3 if graph[name].kind == "deconv" else 2
             shape = [1, 1, 1, 1]
-            shape[in_axis] = slope.size
-            arrays[0] = np.concatenate([kernel, -kernel * slope.reshape(shape)], axis=in_axis)
-        if name in doubled:
-            kernel, bias = arrays
-            arrays = [np.concatenate([kernel, -kernel], axis=3), np.concatenate([bias, -bias])]
+            shape[in_axis] = sign.size
+            arrays[0] = np.concatenate([kernel, -kernel * sign.reshape(shape)], axis=in_axis)
+        if name in slopes_of_producer:
+            (kernel, bias), scale = arrays, np.abs(slopes_of_producer[name])
+            arrays = [np.concatenate([kernel, -kernel * scale], axis=3), np.concatenate([bias, -bias * scale])]
         result[name] = arrays
     return result

@@ -118,8 +118,16 @@ def test_features_price_prelu_apart_and_relu_fused():
     relu, prelu = features(plain(16, 3), SMALL), features(plain(16, 3, "prelu"), SMALL)
     i = {name: k for k, name in enumerate(FEATURES)}
     assert relu[i["prelu"]] == 0 and relu[i["act_other"]] == 0  # relu runs fused into its conv
-    assert prelu[i["prelu"]] == pytest.approx(4 * 16 * SMALL[0] * SMALL[1] / 1e6)  # stem + 3 cells
-    assert relu[i["conv_kxk"]] == prelu[i["conv_kxk"]] > 0
+    # The int8 file splits these PReLUs into ReLUs on twice the channels (fused too): the
+    # stem's conv writes 32 channels, the 3 cells' and the tail's read them, the cells' write 32.
+    assert prelu[i["prelu"]] == 0 and prelu[i["act_other"]] == 0
+    pixels = SMALL[0] * SMALL[1] / 1e9
+    assert relu[i["conv_kxk"]] == pytest.approx(9 * (16 + 3 * 16 * 16 + 16 * 4) * pixels)
+    assert prelu[i["conv_kxk"]] == pytest.approx(9 * (32 + 3 * 32 * 32 + 32 * 4) * pixels)
+    # A PReLU read by an add stays one: priced per output element.
+    residual = plain(16, 3, "prelu")
+    residual.cells[0].residual = True
+    assert features(residual, SMALL)[i["prelu"]] == pytest.approx(2 * 16 * SMALL[0] * SMALL[1] / 1e6)
 
 
 def test_nonnegative_fit_recovers_known_coefficients():

@@ -82,23 +82,23 @@ def test_tf_keras_rebuild_of_the_split_form_equals_the_keras3_model(rng):
     np.testing.assert_allclose(plain(x).numpy(), np.asarray(model(x)), rtol=1e-4, atol=1e-4)
 
 
-def test_the_split_int8_file_has_no_prelu_and_tracks_the_float_model(rng, tmp_path):
+def test_tfsr_export_splits_prelus_by_default_and_the_file_tracks_the_float_model(rng, tmp_path):
     import keras
 
-    from tfsr.data.pipeline import PatchDataset
-    from tfsr.export.exporter import export
+    from conftest import run_tool
     from tfsr.inference import TFLiteUpscaler
-    from tfsr import samples
 
     keras.utils.set_random_seed(0)
     spec = zoo.ecbsr(2)
     model = build_model(spec)
-    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=0)
+    model.save(str(tmp_path / "model.keras"))
+    spec.save(str(tmp_path / "spec.json"))
     files = {}
-    for split in (False, True):
+    for split, flag in ((True, []), (False, ["--nosplit_prelu"])):
         files[split] = str(tmp_path / f"split_{split}.tflite")
-        export(model, spec, "tflite", files[split], quantize="int8", train_data=data, representative_samples=32,
-               split_prelu=split, log=lambda m: None)  # fmt: skip
+        result = run_tool("export", f"--model={tmp_path / 'model.keras'}", "--quantize=int8", f"--out={files[split]}",
+                          "--representative_samples=32", *flag)  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
     ops = {split: {d["op_name"] for d in TFLiteUpscaler(path).interpreter._get_ops_details()}
            for split, path in files.items()}  # fmt: skip
     assert "PRELU" in ops[False] and "PRELU" not in ops[True], ops

@@ -4,8 +4,9 @@ A profile is a JSON file made by `tfsr-profile` on one device: the int8
 latencies of a set of whole random models from a search space, measured
 there (ai-edge-litert, the thread count and LR size it records), and the
 per-op-kind coefficients fitted to them.  A prediction sums, over the
-deployed op graph, each op's work (mult-adds for convolutions, output
-elements for the rest) times its kind's coefficient, plus a constant:
+int8 op graph (`tfsr.arch.prelu_split.int8_graph`: what the int8 file
+computes), each op's work (mult-adds for convolutions, output elements
+for the rest) times its kind's coefficient, plus a constant:
 
     ms ~ c0 + sum_kinds  c_kind * work_kind(spec)        (c >= 0)
 
@@ -23,9 +24,9 @@ import os
 
 import numpy as np
 
-from tfsr.arch.graph import lower
+from tfsr.arch.prelu_split import int8_graph
 
-# Work features of a deployed op graph, in this order.
+# Work features of an int8 op graph, in this order.
 FEATURES = (
     "const",  # one per model: interpreter call overhead
     "conv_kxk",  # mult-adds (G) of dense k x k convs, k > 1
@@ -41,12 +42,13 @@ FEATURES = (
     "resize",  # output elements (M) of upsample, resize_like and maxpool
     "io",  # elements (M) quantized at the input and dequantized at the output
 )
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2  # 2: features of the int8 graph (PReLUs split), as tfsr-export writes int8 files
 
 
 def features(spec, lr_size):
-    """The `FEATURES` vector of `spec`'s deployed graph for one LR input of `lr_size = (h, w)`."""
-    graph = lower(spec, deployed=True)
+    """The `FEATURES` vector of `spec`'s int8 graph (deployed, PReLUs split as the
+    int8 file has them) for one LR input of `lr_size = (h, w)`."""
+    graph = int8_graph(spec)
     f = dict.fromkeys(FEATURES, 0.0)
     f["const"] = 1.0
     consumers = {}
@@ -146,7 +148,7 @@ class LatencyProfile:
         with open(path) as f:
             data = json.load(f)
         if data.get("version") != PROFILE_VERSION or data.get("features") != list(FEATURES):
-            raise ValueError(f"{path} is not a version-{PROFILE_VERSION} tfsr latency profile")
+            raise ValueError(f"{path} is not a version-{PROFILE_VERSION} tfsr latency profile (one made before PReLUs were split in int8 files is stale: run tfsr-profile again)")
         return cls(tuple(data["lr_size"]), int(data["threads"]), data["device"], data["models"],
                    data["coefficients"])  # fmt: skip
 

@@ -38,6 +38,9 @@ flags.DEFINE_enum("calibration", "minmax", ["minmax", "percentile", "mse"],
                   "How int8 activation ranges are set from the calibration patches: the extremes seen, the "
                   "0.01/99.99% percentiles, or the clipping with the least quantization error. With int8_qat: the "
                   "ranges QAT starts from (the file keeps the set that scores best after it).")  # fmt: skip
+flags.DEFINE_boolean("split_prelu", True, "Calibrated files (int8, int8_qat, int16x8): compute each PReLU between "
+                     "convs as ReLUs on twice the channels, exactly (one int8 rounding per conv instead of two, "
+                     "and ReLU fuses into the conv). --nosplit_prelu keeps the PRELU ops.")  # fmt: skip
 flags.DEFINE_integer("qat_steps", 1000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
 flags.DEFINE_float("qat_learning_rate", 1e-4, "Initial learning rate of the QAT fine-tuning (cosine decay).")
 flags.DEFINE_integer("batch_size", 16, "Batch size of QAT fine-tuning.")
@@ -92,6 +95,7 @@ def main(argv):
         model_name=FLAGS.model_name,
         version=FLAGS.version,
         max_pixels=FLAGS.max_pixels,
+        split_prelu=FLAGS.split_prelu,
         log=lambda message: print(message, flush=True),
     )
     print("\n".join(report.lines()))

@@ -168,10 +168,11 @@ def int8_file_bytes(model, spec, calibration):
     """The full-integer int8 TFLite bytes (float32 I/O) of a Keras 3
     generator of `spec`, calibrated on `calibration` (LR patches `(1, h, w,
     C)`): what `tfsr-export --quantize=int8` writes, grouped convs as one
-    CONV_2D."""
+    CONV_2D and PReLUs split into ReLUs."""
     from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
 
-    return convert(copy_weights(model, build_tfkeras_model(spec, native_groups=True)), "int8", calibration)
+    tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=True), spec)
+    return convert(tfk_model, "int8", calibration)
 
 
 def runtime_failure(data):

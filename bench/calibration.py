@@ -27,6 +27,13 @@ TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn", "searched_2.3g", "searche
 QAT_STEPS = 2000
 
 
+def save_results(results, path):
+    """Writes `results` as JSON to `path` in one step (a killed run leaves the last complete file)."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
 def default_models():
     """The zoo's x2 entry and the x2 models bench/tiny_x2.py trained (those runs/tiny_x2 has)."""
     return ["zoo:x2"] + [p for p in (f"runs/tiny_x2/{k}/model.keras" for k in TINY_X2) if os.path.exists(p)]
@@ -81,9 +88,7 @@ def main():
                 row[form]["ms"] = tflite_latency_ms(file, LR_SIZE, threads=1, runs=3 if "16x8" in form else 15)
             print(f"{name:<36}{form:<20}" + "".join(f"{row[form][s]:8.2f}" for s in sets)
                   + (f"{row[form]['ms']:10.1f} ms" if "ms" in row[form] else ""), flush=True)  # fmt: skip
-            with open(results_path + ".tmp", "w") as f:
-                json.dump(results, f, indent=1)
-            os.replace(results_path + ".tmp", results_path)
+            save_results(results, results_path)
 
     print("\nSet5 / Set14: float PSNR, then the drop from it (dB); 200 calibration patches from T91 + BSD200"
           + ("; [ms]: 1 thread, 640x360 LR" if args.latency else ""))  # fmt: skip

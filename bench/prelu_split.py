@@ -21,7 +21,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from calibration import DATA, QAT_STEPS, ROOT  # noqa: E402
+from calibration import DATA, QAT_STEPS, ROOT, save_results  # noqa: E402
 
 MODELS = ["fsrcnn", "ecbsr", "sesr", "searched_2.3g", "searched_9.5g"]
 FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8_qat", "minmax")]
@@ -80,9 +80,7 @@ def main():
                 drop = [row["float"][s] - row[form][s] for s in sets]
                 print(f"{name:<40}{form:<28} drop {drop[0]:.3f} / {drop[1]:.3f}"
                       + (f"  {row[form]['ms']:.1f} ms" if "ms" in row[form] else ""), flush=True)  # fmt: skip
-                with open(results_path + ".tmp", "w") as f:
-                    json.dump(results, f, indent=1)
-                os.replace(results_path + ".tmp", results_path)
+                save_results(results, results_path)
 
     print("\nSet5 / Set14 x2: drop from the float model (dB); mult-adds at 640x360 (G)"
           + ("; ms: 1 thread, 640x360 LR" if args.latency else ""))  # fmt: skip

@@ -18,7 +18,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from calibration import DATA, ROOT  # noqa: E402  (bench/calibration.py)
+from calibration import DATA, ROOT, save_results  # noqa: E402  (bench/calibration.py)
 
 
 def parse_schedules(text):
@@ -65,9 +65,7 @@ def main():
                 ranges = next((x for x in lines if x.startswith("activation ranges: ")), "")
                 results[key] = {"drop": {s: float_psnr[s] - psnr[s] for s in sets}, "minutes": (time.time() - start) / 60,
                                 "ranges": ranges}  # fmt: skip
-                with open(results_path + ".tmp", "w") as f:
-                    json.dump(results, f, indent=1)
-                os.replace(results_path + ".tmp", results_path)
+                save_results(results, results_path)
             drop = results[key]["drop"]
             print(f"{name:<44}{steps:>7} steps at {rate:<8g}drop {drop['Set5']:.3f} / {drop['Set14']:.3f} dB", flush=True)
             if results[key].get("ranges"):

@@ -20,7 +20,10 @@ def _one_line_error(result, *fragments):
 def test_cost_prints_one_json_line(tmp_path):
     result = run_tool("cost", "--arch=fsrcnn", "--lr_size=480x480", "--scale=2")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"params": 12809, "mult_adds": 6006988800}
+    # "int8": the file with PReLUs split (twice the channels around each; worked by hand per LR
+    # pixel: stem 25*112, shrink 112*24, 4 maps 9*24*24, expand 24*112, deconv 81*112 on 4 HR pixels).
+    int8 = {"params": 38329, "mult_adds": (2800 + 2688 + 4 * 5184 + 2688 + 81 * 112 * 4) * 480 * 480}
+    assert json.loads(result.stdout) == {"params": 12809, "mult_adds": 6006988800, "int8": int8}
     spec_file = tmp_path / "spec.json"
     zoo.espcn(3).save(spec_file)
     result = run_tool("cost", f"--arch={spec_file}", "--lr_size=10x20", "--scale=3")

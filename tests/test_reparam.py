@@ -166,3 +166,4 @@ def test_tfsr_cost_reports_the_deployed_and_the_training_form():
     assert report["training"]["params"] == count(zoo.sesr(2), deployed=False).params
     plain = json.loads(run_tool("cost", "--arch=fsrcnn").stdout.strip().splitlines()[-1])
     assert "training" not in plain
+    assert "int8" not in json.loads(run_tool("cost", "--arch=abpn").stdout.strip().splitlines()[-1])  # ReLU only

@@ -7,6 +7,9 @@ The figures are those of the deployed model; a spec with
 re-parameterizable blocks (ecb, collapsible) also gets its training form:
 
     {"params": 10273, "mult_adds": ..., "training": {"params": ..., "mult_adds": ...}}
+
+and a spec whose PReLUs an int8 file splits into ReLUs (`tfsr.arch.prelu_split`)
+what that file computes, under "int8".
 """
 
 import json
@@ -24,6 +27,8 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     from tfsr.arch import count, zoo
+    from tfsr.arch.cost import count_graph
+    from tfsr.arch.prelu_split import int8_graph
     from tfsr.config import parse_size
 
     size = parse_size(FLAGS.lr_size, "--lr_size")
@@ -32,6 +37,9 @@ def main(argv):
     report = deployed.to_dict()
     if training != deployed:
         report["training"] = training.to_dict()
+    int8 = count_graph(int8_graph(spec), size)
+    if int8 != deployed:
+        report["int8"] = int8.to_dict()
     print(json.dumps(report))
 
 

@@ -3,7 +3,7 @@ r"""tfsr-export: a trained generator -> TFLite (optionally quantized) or a TF Se
     tfsr-export --model=runs/x/model.keras --format=tflite --quantize=int8 \
         --io_type=uint8 --out=x_int8.tflite
     tfsr-export --model=runs/x/model.keras --format=tflite --quantize=int8_qat \
-        --qat_steps=2000 --out=x_qat.tflite
+        --out=x_qat.tflite
     tfsr-export --model=runs/x/model.keras --format=savedmodel --out=serving
 
 The architecture comes from spec.json beside --model (or --arch).  int8
@@ -41,8 +41,10 @@ flags.DEFINE_enum("calibration", "minmax", ["minmax", "percentile", "mse"],
 flags.DEFINE_boolean("split_prelu", True, "Calibrated files (int8, int8_qat, int16x8): compute each PReLU between "
                      "convs as ReLUs on twice the channels, exactly (one int8 rounding per conv instead of two, "
                      "and ReLU fuses into the conv). --nosplit_prelu keeps the PRELU ops.")  # fmt: skip
-flags.DEFINE_integer("qat_steps", 1000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
-flags.DEFINE_float("qat_learning_rate", 1e-4, "Initial learning rate of the QAT fine-tuning (cosine decay).")
+# 6,000 steps from 3e-5: the searched x2 models' split files lost least that way (bench/qat_schedule.py;
+# README, "PReLU split"); about 5 minutes for a 2.3G model on a 2-core CPU.
+flags.DEFINE_integer("qat_steps", 6000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
+flags.DEFINE_float("qat_learning_rate", 3e-5, "Initial learning rate of the QAT fine-tuning (cosine decay).")
 flags.DEFINE_integer("batch_size", 16, "Batch size of QAT fine-tuning.")
 flags.DEFINE_integer("patch_size", 24, "LR patch side for calibration and QAT.")
 flags.mark_flags_as_required(["model", "out"])

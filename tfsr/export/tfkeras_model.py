@@ -258,7 +258,7 @@ def _group_weights(source, name):
     """
     parts = []
     while f"{name}_g{len(parts)}" in source:
-        parts.append(source[f"{name}_g{len(parts)}"].get_weights())
+        parts.append(source[f"{name}_g{len(parts)}"])
     if not parts:
         return None, []
     names = [f"{name}_g{i}" for i in range(len(parts))]
@@ -273,11 +273,9 @@ def copy_weights(keras3_model, tfk_model, split_prelu_of=None):
     `split_prelu_of`: the spec, when `tfk_model` was built with
     `split_prelu=True` (the weights are rewritten to match).
     """
-    source = {layer.name: _Weights(deployed_weights(layer)) for layer in keras3_model.layers if layer.weights}
+    source = {layer.name: deployed_weights(layer) for layer in keras3_model.layers if layer.weights}
     if split_prelu_of is not None:
-        rewritten = split_prelu_weights(lower(split_prelu_of, deployed=True),
-                                        {name: w.get_weights() for name, w in source.items()})  # fmt: skip
-        source = {name: _Weights(arrays) for name, arrays in rewritten.items()}
+        source = split_prelu_weights(lower(split_prelu_of, deployed=True), source)
     copied = set()
     for layer in tfk_model.layers:
         inner = getattr(layer, "layer", layer)  # a QuantizeAnnotate wrapper
@@ -290,22 +288,12 @@ def copy_weights(keras3_model, tfk_model, split_prelu_of=None):
             inner.set_weights(weights)
             copied.update(names)
             continue
-        inner.set_weights(source[inner.name].get_weights())
+        inner.set_weights(source[inner.name])
         copied.add(inner.name)
     missing = set(source) - copied
     if missing:
         raise ValueError(f"weights of {sorted(missing)} were not copied")
     return tfk_model
-
-
-class _Weights:
-    """Arrays standing in for a layer in `copy_weights`' source table."""
-
-    def __init__(self, arrays):
-        self.arrays = list(arrays)
-
-    def get_weights(self):
-        return self.arrays
 
 
 def quantize_model(spec, keras3_model, calibration=None, native_groups=True, method="minmax", split_prelu=False,
@@ -314,9 +302,10 @@ def quantize_model(spec, keras3_model, calibration=None, native_groups=True, met
 
     `calibration`: LR patches `(1, h, w, C)` used to set every activation
     range from the float model, by `method` (see `calibrate_ranges`).
-    `split_prelu`: build `int8_graph(spec)`; `weights_split` says whether
-    `keras3_model`'s weights are already in that form (a tf_keras model of
-    it) or still need rewriting (default: they do, unless `split_prelu` is off).
+    `split_prelu`: build `int8_graph(spec)`.  Its weights are rewritten
+    from `keras3_model`'s (a model of `spec`), unless `weights_split`:
+    `keras3_model` is then already of the split form (a
+    `trained_float_model(..., split_prelu=True)`).
     """
     rewrite = spec if split_prelu and not weights_split else None
     build = dict(native_groups=native_groups, split_prelu=split_prelu)

@@ -22,9 +22,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
-FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8", "mse"), ("int8_qat", "minmax"), ("int16x8", "minmax")]
+# ("int8", "converter"): min/max ranges from the TFLite converter's own calibrator, which
+# `tfsr-export --quantize=int8` used before it calibrated the fake-quant model itself.
+FORMS = [("int8", "converter"), ("int8", "minmax"), ("int8", "percentile"), ("int8", "mse"), ("int8_qat", "minmax"),
+         ("int16x8", "minmax")]  # fmt: skip
 TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn", "searched_2.3g", "searched_9.5g"]
-QAT_STEPS = 2000
+QAT_STEPS, QAT_LEARNING_RATE = 2000, 1e-4  # the tables' schedule (tfsr-export's default is 6,000 at 3e-5)
 
 
 def save_results(results, path):
@@ -32,6 +35,19 @@ def save_results(results, path):
     with open(path + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
     os.replace(path + ".tmp", path)
+
+
+def export_converter_int8(model, spec, train_data, path, samples=200):
+    """Writes the int8 file whose min/max ranges the TFLite converter's
+    calibrator sets on `samples` patches of `train_data` (PReLUs split,
+    grouped convs native: the layout `tfsr-export` writes)."""
+    from tfsr.export import tflite
+    from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
+
+    representative = tflite.representative_patches(train_data, samples)
+    tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=True), spec)
+    with open(path, "wb") as f:
+        f.write(tflite.convert(tfk_model, "int8", representative))
 
 
 def default_models():
@@ -44,7 +60,14 @@ def main():
     parser.add_argument("--models", default="")
     parser.add_argument("--latency", action="store_true", help="also time every file (1 thread, 640x360)")
     parser.add_argument("--out", default="runs/calibration")
+    parser.add_argument("--forms", default="", help="comma-separated forms to measure "
+                        f"(default: all of {', '.join(f'{q}_{c}' for q, c in FORMS)})")
     args = parser.parse_args()
+    known = {f"{q}_{c}": (q, c) for q, c in FORMS}
+    chosen = [known[f] for f in args.forms.split(",") if f in known] if args.forms else FORMS
+    unknown = [f for f in args.forms.split(",") if f and f not in known]
+    if unknown:
+        parser.error(f"--forms: unknown {', '.join(unknown)} (known: {', '.join(known)})")
     os.chdir(ROOT)
     models = args.models.split(",") if args.models else default_models()
     os.makedirs(args.out, exist_ok=True)
@@ -69,16 +92,19 @@ def main():
         sets = {s: load_eval_set(f"{DATA}/val/{s}/x{spec.scale}", spec.scale) for s in ("Set5", "Set14")}
         calibration = PatchDataset(train, spec.scale, 24, 16, seed=0)
         key = name.replace(":", "_").replace("/", "_")
-        forms = [("float", "none", None)] + [(f"{q}_{c}", q, c) for q, c in FORMS]
+        forms = [("float", "none", None)] + [(f"{q}_{c}", q, c) for q, c in chosen]
         for form, quantize, method in forms:
             file = os.path.join(args.out, f"{key}_{form}.tflite")
             if form not in row:
                 if quantize == "none":  # the Keras model's PSNR; its float file is only timed
                     upscaler = KerasUpscaler(model, scale=spec.scale)
                 else:
-                    if not os.path.exists(file):
+                    if not os.path.exists(file) and method == "converter":
+                        export_converter_int8(model, spec, calibration, file)
+                    elif not os.path.exists(file):
                         export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
-                               calibration=method, qat_steps=QAT_STEPS, log=lambda m: None)  # fmt: skip
+                               calibration=method, qat_steps=QAT_STEPS,
+                               qat_learning_rate=QAT_LEARNING_RATE, log=lambda m: None)  # fmt: skip
                     upscaler = TFLiteUpscaler(file)
                 row[form] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
             if args.latency and "ms" not in row[form]:
@@ -92,16 +118,16 @@ def main():
 
     print("\nSet5 / Set14: float PSNR, then the drop from it (dB); 200 calibration patches from T91 + BSD200"
           + ("; [ms]: 1 thread, 640x360 LR" if args.latency else ""))  # fmt: skip
-    print(f"{'model':<36}{'float':>14}" + "".join(f"{f'{q} {c}':>20}" for q, c in FORMS))
+    print(f"{'model':<36}{'float':>14}" + "".join(f"{f'{q} {c}':>20}" for q, c in chosen))
     for name in models:
         row = results[name]
         line = f"{name:<36}{row['float']['Set5']:>7.2f}/{row['float']['Set14']:.2f}"
-        for q, c in FORMS:
+        for q, c in chosen:
             r = row[f"{q}_{c}"]
             line += f"{row['float']['Set5'] - r['Set5']:>12.3f}/{row['float']['Set14'] - r['Set14']:.3f}"
         print(line)
         if args.latency:
-            print(f"{'  [ms]':<36}{row['float']['ms']:>14.1f}" + "".join(f"{row[f'{q}_{c}']['ms']:>20.1f}" for q, c in FORMS))
+            print(f"{'  [ms]':<36}{row['float']['ms']:>14.1f}" + "".join(f"{row[f'{q}_{c}']['ms']:>20.1f}" for q, c in chosen))
     print(f"\nwritten: {results_path}")
 
 

@@ -21,7 +21,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from calibration import DATA, QAT_STEPS, ROOT, save_results  # noqa: E402
+from calibration import DATA, QAT_LEARNING_RATE, QAT_STEPS, ROOT, save_results  # noqa: E402
 
 MODELS = ["fsrcnn", "ecbsr", "sesr", "searched_2.3g", "searched_9.5g"]
 FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8_qat", "minmax")]
@@ -71,8 +71,8 @@ def main():
                     if not os.path.exists(file):
                         calibration = PatchDataset(train, spec.scale, 24, 16, seed=0)
                         export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
-                               calibration=method, qat_steps=QAT_STEPS, split_prelu=prelu == "split",
-                               log=lambda m: None)  # fmt: skip
+                               calibration=method, qat_steps=QAT_STEPS, qat_learning_rate=QAT_LEARNING_RATE,
+                               split_prelu=prelu == "split", log=lambda m: None)  # fmt: skip
                     upscaler = TFLiteUpscaler(file)
                     row[form] = {s: evaluate(upscaler, pairs, spec.scale)["mean"]["psnr"] for s, pairs in sets.items()}
                 if args.latency and "ms" not in row[form]:

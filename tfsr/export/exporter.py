@@ -67,9 +67,9 @@ def export(
             `out/model_name/version`).
         train_data: `PatchDataset` for int8 calibration and QAT.
         calibration: how activation ranges are set from the calibration
-            patches (`CALIBRATION_METHODS`): "minmax" (the TFLite
-            converter's own), "percentile" or "mse" (set on the TFMOT
-            model, which then converts with those ranges).  For int8_qat,
+            patches (`CALIBRATION_METHODS`): "minmax", "percentile" or
+            "mse", set on the TFMOT fake-quant model, which then converts
+            with exactly those ranges (`tflite.calibrated_int8_model`).  For int8_qat,
             the ranges QAT starts from; the file keeps whichever set fits
             the fine-tuned weights best (`deployable_qat_model`).
         val_pairs: `EvalPair`s for the before/after PSNR.
@@ -110,17 +110,14 @@ def export(
                                                            split_prelu=split_prelu)  # fmt: skip
             log(f"activation ranges: {ranges} (PSNR on {len(pairs)} training images: "
                 + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
-        elif quantize == "int8" and calibration != "minmax":
-            # Ranges chosen here instead of by the converter: the fake-quant
-            # model, not fine-tuned, converts with exactly those ranges.
-            tfk_model = quantize_model(spec, model, representative, native_groups=True, method=calibration,
-                                       split_prelu=split_prelu)  # fmt: skip
+        elif quantize == "int8":
+            tfk_model = tflite.calibrated_int8_model(model, spec, representative, calibration, split_prelu)
         else:
             # Grouped convs: one grouped CONV_2D is faster in int8, the split in float.
             split = split_prelu and quantize in tflite.CALIBRATED_MODES
             tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8", split_prelu=split),
                                      spec if split else None)  # fmt: skip
-        flavour = "int8_qat" if quantize == "int8" and calibration != "minmax" else quantize
+        flavour = "int8_qat" if quantize == "int8" else quantize  # int8: a fake-quant model, as QAT's
         data = tflite.convert(tfk_model, flavour, representative, io_type)
         failure = tflite.runtime_failure(data)
         if failure:

@@ -1,6 +1,6 @@
 """Trains, measures and installs the pretrained zoo (tfsr/pretrained/).
 
-    python bench/zoo.py [--out=runs/zoo] [--entries=x2,x3,x4] [--install]
+    python bench/zoo.py [--out=runs/zoo] [--entries=x2,x3,x4] [--from_package] [--install]
 
 For each entry, resumable (re-run the same command after a kill; a stage is
 skipped when its output exists):
@@ -8,10 +8,15 @@ skipped when its output exists):
 1. `tfsr-train --config=configs/zoo.py:ENTRY --workdir=OUT/ENTRY` (the
    budget is fixed in configs/zoo.py: 30,000 steps of batch 16 on the 614
    images of ../shared/data/train);
-2. full-integer int8 TFLite export (200 calibration patches of T91+BSD200);
+2. full-integer int8 TFLite export (`tfsr-export --quantize=int8`: 200
+   calibration patches of T91+BSD200, min/max ranges);
 3. Set5 / Set14 PSNR/SSIM (Y, `scale`-pixel border, MATLAB-bicubic LR) of
    the float model and the int8 file, params and mult-adds for a 640x360 LR
    input, and the int8 file's median 1-thread latency (ai-edge-litert).
+
+`--from_package` skips step 1: each entry starts from the float model
+installed in tfsr/pretrained/ENTRY/ (copied to OUT/ENTRY/), so the int8
+files and figures are made again without retraining.
 
 `--install` then copies each entry's spec.json, model.keras and
 model_int8.tflite into tfsr/pretrained/ENTRY/ and writes
@@ -40,6 +45,22 @@ SCALES = {"x2": 2, "x3": 3, "x4": 4}
 CALIBRATION = "../shared/data/train/T91,../shared/data/train/BSD200"
 BUDGET = ("30,000 steps x batch 16, 32px LR patches, Adam 1e-3 cosine to 1e-5, EMA 0.999, Charbonnier, "
           "614 images (T91, BSD200, BSDS500test, CQ100, Unsplash30)")  # fmt: skip
+# The shipped int8 files are post-training (measure()'s export): on zoo:x2 and x3, QAT
+# with tfsr-export's defaults (6,000 steps from 3e-5) lost more (0.066 / 0.068 and
+# 0.059 / 0.047 dB on Set5 / Set14) than min/max calibration (0.075 / 0.042, 0.045 / 0.028).
+INT8_RECIPE = "tfsr-export --quantize=int8: 200 calibration patches of T91+BSD200, min/max ranges"
+
+
+def from_package(out, entry):
+    """Copies the installed float model of `entry` (and its spec) to OUT/ENTRY, as if trained there."""
+    from tfsr import pretrained
+
+    workdir = os.path.join(out, entry)
+    os.makedirs(workdir, exist_ok=True)
+    for name in ("spec.json", pretrained.FILES["float"]):
+        if not os.path.exists(os.path.join(workdir, name)):
+            shutil.copyfile(os.path.join(pretrained.ZOO_DIR, entry, name), os.path.join(workdir, name))
+    return os.path.join(workdir, pretrained.FILES["float"])
 
 
 def train(out, entry):
@@ -81,15 +102,19 @@ def install(out, results, entries):
         for name in ("spec.json", pretrained.FILES["int8"]):
             shutil.copyfile(os.path.join(out, entry, name), os.path.join(target, name))
         compact_keras(os.path.join(out, entry, pretrained.FILES["float"]), os.path.join(target, pretrained.FILES["float"]))
-    installed = {e: {k: v for k, v in results[e].items() if k != "int8_file"} for e in pretrained.entries()
-                 if e in results}  # fmt: skip
+    manifest_path = os.path.join(pretrained.ZOO_DIR, "zoo.json")
+    # Entries installed by other scripts (bench/zoo_perceptual.py's) stay.
+    entries_before = json.load(open(manifest_path))["entries"] if os.path.exists(manifest_path) else {}
+    installed = {e: {k: v for k, v in results[e].items() if k != "int8_file"} for e in entries}
     manifest = {
         "budget": BUDGET,
+        "int8": INT8_RECIPE,
         "measured_on": f"{cpu_name()}, {os.cpu_count()} cores; int8 latency: 1 thread, 640x360 LR input",
-        "entries": installed,
+        "entries": {**entries_before, **installed},
     }
-    with open(os.path.join(pretrained.ZOO_DIR, "zoo.json"), "w") as f:
+    with open(manifest_path + ".tmp", "w") as f:
         json.dump(manifest, f, indent=1)
+    os.replace(manifest_path + ".tmp", manifest_path)
     print(f"installed {', '.join(entries)} into {pretrained.ZOO_DIR}")
 
 
@@ -104,6 +129,8 @@ def main():
     parser.add_argument("--out", default="runs/zoo")
     parser.add_argument("--entries", default="x2,x3,x4")
     parser.add_argument("--install", action="store_true", help="copy the results into tfsr/pretrained/")
+    parser.add_argument("--from_package", action="store_true",
+                        help="start from the float models in tfsr/pretrained/ instead of training them")
     parser.add_argument("--latency_only", action="store_true",
                         help="measure the int8 latency of the finished entries again (on an idle machine)")
     args = parser.parse_args()
@@ -131,7 +158,7 @@ def main():
             continue
         scale = SCALES[entry]
         print(f"== zoo:{entry}: train, export, measure", flush=True)
-        model = train(out, entry)
+        model = from_package(out, entry) if args.from_package else train(out, entry)
         eval_sets = {s: load_eval_set(f"../shared/data/val/{s}/x{scale}", scale) for s in SETS}
         calibration = PatchDataset(CALIBRATION, scale, 24, 16, seed=0)
         results[entry] = measure(model, f"zoo:{entry}", calibration, eval_sets, scale)

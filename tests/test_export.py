@@ -209,6 +209,36 @@ def test_int8_export_gives_the_conv_before_the_anchor_add_its_own_range(tmp_path
     assert step == pytest.approx(own_step, rel=0.02), (step, own_step)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_int8_output_is_on_the_images_grid_and_an_rgb_input_on_its_own(channels, tmp_path):
+    """The int8 file's output tensor has scale 1/255 on [0, 1], the grid of
+    the uint8 image the upscaler saves, even for a net whose output is not
+    clipped (ESPCN); an RGB input, a uint8 image / 255, has that grid too."""
+    import keras
+
+    from tfsr.export.exporter import export
+
+    keras.utils.set_random_seed(0)
+    spec = zoo.espcn(2)
+    spec.channels = channels
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0, color="rgb" if channels == 3 else "y")
+    out = str(tmp_path / "espcn_int8.tflite")
+    export(build_model(spec), spec, "tflite", out, quantize="int8", train_data=data, representative_samples=16,
+           log=lambda m: None)  # fmt: skip
+    interpreter = TFLiteUpscaler(out).interpreter
+    tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
+    ops = interpreter._get_ops_details()
+    (dequantize,) = [op for op in ops if op["op_name"] == "DEQUANTIZE"]
+    (quantize,) = [op for op in ops if op["op_name"] == "QUANTIZE"]
+    output_grid = tensors[int(dequantize["inputs"][0])]["quantization"]
+    assert output_grid[0] == pytest.approx(1 / 255, rel=1e-5) and output_grid[1] == -128
+    input_grid = tensors[int(quantize["outputs"][0])]["quantization"]
+    if channels == 3:
+        assert input_grid[0] == pytest.approx(1 / 255, rel=1e-5) and input_grid[1] == -128
+    else:  # Y is on no 8-bit grid: its range is the calibration patches' (at most Y's 235/255)
+        assert input_grid[0] < 0.93 / 255
+
+
 def test_export_cli_int8_uint8_io_then_evaluate_and_upscale_take_the_tflite(trained, tmp_path):
     out = tmp_path / "m_int8.tflite"
     result = run_tool("export", f"--model={trained}", "--quantize=int8", "--io_type=uint8", f"--out={out}",

@@ -25,6 +25,8 @@ them).
 
 import contextlib
 import math
+import os
+import tempfile
 import time
 import warnings
 
@@ -187,6 +189,23 @@ def int8_file_bytes(model, spec, calibration):
     generator of `spec`, calibrated on `calibration` (LR patches `(1, h, w,
     C)`) with min/max ranges: what `tfsr-export --quantize=int8` writes."""
     return convert(calibrated_int8_model(model, spec, calibration), "int8_qat", calibration)
+
+
+def int8_file_psnr(fake_quant_model, calibration, pairs, scale):
+    """Mean Y PSNR on `pairs` (`EvalPair`s) of the int8 file (float32 I/O)
+    that the fake-quant tf_keras model converts to; -inf for a file that
+    ai-edge-litert cannot prepare (`runtime_failure`)."""
+    from tfsr.evaluation import evaluate
+    from tfsr.inference import TFLiteUpscaler
+
+    data = convert(fake_quant_model, "int8_qat", calibration)
+    if runtime_failure(data):
+        return -math.inf
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "candidate.tflite")
+        with open(path, "wb") as f:
+            f.write(data)
+        return evaluate(TFLiteUpscaler(path), pairs, scale)["mean"]["psnr"]
 
 
 def runtime_failure(data):

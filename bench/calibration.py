@@ -90,7 +90,7 @@ def main():
         row = results.setdefault(name, {"name": name, "spec": spec.name})
         model = load_trained(path, spec)
         sets = {s: load_eval_set(f"{DATA}/val/{s}/x{spec.scale}", spec.scale) for s in ("Set5", "Set14")}
-        calibration = PatchDataset(train, spec.scale, 24, 16, seed=0)
+        calibration = PatchDataset(train, spec.scale, 24, 16, color="rgb" if spec.channels == 3 else "y", seed=0)
         key = name.replace(":", "_").replace("/", "_")
         forms = [("float", "none", None)] + [(f"{q}_{c}", q, c) for q, c in chosen]
         for form, quantize, method in forms:

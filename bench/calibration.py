@@ -127,7 +127,8 @@ def main():
             line += f"{row['float']['Set5'] - r['Set5']:>12.3f}/{row['float']['Set14'] - r['Set14']:.3f}"
         print(line)
         if args.latency:
-            print(f"{'  [ms]':<36}{row['float']['ms']:>14.1f}" + "".join(f"{row[f'{q}_{c}']['ms']:>20.1f}" for q, c in chosen))
+            ms = "".join(f"{row[f'{q}_{c}']['ms']:>20.1f}" for q, c in chosen)
+            print(f"{'  [ms]':<36}{row['float']['ms']:>14.1f}" + ms)
     print(f"\nwritten: {results_path}")
 
 

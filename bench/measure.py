@@ -6,10 +6,11 @@ import os
 from tfsr.latency import LR_SIZE  # noqa: F401  (bench scripts import it from here)
 
 
-def measure(model_path, row, calibration, eval_sets, scale, extra_metrics=None):
+def measure(model_path, row, calibration, eval_sets, scale, extra_metrics=None, quantize="int8"):
     """One table row for the trained model at `model_path` (spec.json beside
     it): exports `model_int8.tflite` beside it (full-integer, float32 I/O,
-    calibrated on `calibration`) unless it exists, then returns params and
+    calibrated on `calibration`; `quantize="int8_qat"`: after tfsr-export's
+    quantization-aware fine-tuning on it) unless it exists, then returns params and
     mult-adds at 640x360, "{float,int8}_{set}" [PSNR, SSIM] (Y, `scale`-pixel
     border) for each of `eval_sets` ({name: pairs}) and the int8 latency;
     with `extra_metrics` ({name: fn(sr, hr)}, e.g. LPIPS) also their means as
@@ -24,7 +25,7 @@ def measure(model_path, row, calibration, eval_sets, scale, extra_metrics=None):
     model = load_trained(model_path, spec)
     int8 = os.path.join(os.path.dirname(model_path), "model_int8.tflite")
     if not os.path.exists(int8):
-        export(model, spec, "tflite", int8, quantize="int8", train_data=calibration, log=lambda m: None)
+        export(model, spec, "tflite", int8, quantize=quantize, train_data=calibration, log=lambda m: None)
     cost = count(spec, LR_SIZE)
     result = {"row": row, "spec": spec.to_dict(), "params": cost.params, "mult_adds": cost.mult_adds}
     upscalers = (("float", KerasUpscaler(model, scale=scale)), ("int8", TFLiteUpscaler(int8, num_threads=1)))

@@ -221,7 +221,8 @@ def test_int8_output_is_on_the_images_grid_and_an_rgb_input_on_its_own(channels,
     keras.utils.set_random_seed(0)
     spec = zoo.espcn(2)
     spec.channels = channels
-    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0, color="rgb" if channels == 3 else "y")
+    color = "rgb" if channels == 3 else "y"
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0, color=color)
     out = str(tmp_path / "espcn_int8.tflite")
     export(build_model(spec), spec, "tflite", out, quantize="int8", train_data=data, representative_samples=16,
            log=lambda m: None)  # fmt: skip

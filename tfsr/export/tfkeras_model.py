@@ -544,7 +544,9 @@ def calibrate_ranges(qat_model, float_model, patches, batch_size=32, method="min
     # int8 grid is the image's own and quantizing it loses nothing.  (Y is
     # computed from RGB, not on any 8-bit grid: its range is what was seen.)
     inputs = np.concatenate([np.ravel(p) for p in patches])
-    low, high = (0.0, 1.0) if qat_model.input.shape[-1] == 3 else (min(0.0, float(inputs.min())), max(0.0, float(inputs.max())))
+    low, high = min(0.0, float(inputs.min())), max(0.0, float(inputs.max()))
+    if qat_model.input.shape[-1] == 3:
+        low, high = 0.0, 1.0
     for layer in qat_model.layers:
         if type(layer).__name__ == "QuantizeLayer":
             for w in layer.weights:

@@ -113,9 +113,10 @@ def export(
         elif quantize == "int8":
             tfk_model = tflite.calibrated_int8_model(model, spec, representative, calibration, split_prelu)
         else:
-            # Grouped convs: one grouped CONV_2D is faster in int8, the split in float.
+            # Grouped convs split into per-group convs: faster in float (int8 files,
+            # built above, keep one grouped CONV_2D, which is faster there).
             split = split_prelu and quantize in tflite.CALIBRATED_MODES
-            tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=quantize == "int8", split_prelu=split),
+            tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=False, split_prelu=split),
                                      spec if split else None)  # fmt: skip
         flavour = "int8_qat" if quantize == "int8" else quantize  # int8: a fake-quant model, as QAT's
         data = tflite.convert(tfk_model, flavour, representative, io_type)

@@ -64,10 +64,11 @@ def main():
                         f"(default: all of {', '.join(f'{q}_{c}' for q, c in FORMS)})")
     args = parser.parse_args()
     known = {f"{q}_{c}": (q, c) for q, c in FORMS}
-    chosen = [known[f] for f in args.forms.split(",") if f in known] if args.forms else FORMS
-    unknown = [f for f in args.forms.split(",") if f and f not in known]
+    names = args.forms.split(",") if args.forms else list(known)
+    unknown = [f for f in names if f not in known]
     if unknown:
         parser.error(f"--forms: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    chosen = [known[f] for f in names]
     os.chdir(ROOT)
     models = args.models.split(",") if args.models else default_models()
     os.makedirs(args.out, exist_ok=True)

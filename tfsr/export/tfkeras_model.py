@@ -558,8 +558,8 @@ def calibrate_ranges(qat_model, float_model, patches, batch_size=32, method="min
 
 
 def put_output_on_image_grid(qat_model):
-    """Gives the tensor `qat_model` outputs the range [0, 1] exactly; returns
-    whether it could (False: the output's range is not one quantizer's).
+    """Gives the tensor `qat_model` outputs the range [0, 1] exactly, where
+    that range is one quantizer's.
 
     Every tfsr upscaler saves `round(255 * output)` clipped to [0, 255]
     (`tfsr.inference`), so an int8 output on [0, 1] (scale 1/255) is
@@ -576,8 +576,7 @@ def put_output_on_image_grid(qat_model):
             break
         inbound = layer._inbound_nodes[0].inbound_layers
         if isinstance(inbound, list) or len(inbound._outbound_nodes) != 1:
-            return False
+            return
         layer = inbound
     for w in ranges:
         w.assign(0.0 if _leaf(w).endswith("min") else 1.0)
-    return True

@@ -11,7 +11,9 @@ from conftest import run_tool
 from tfsr import samples
 from tfsr.arch import ArchSpec, SpecError, build_model, count, deploy, lower, zoo
 from tfsr.arch.registry import BLOCKS, ReparamBlock
-from tfsr.arch.reparam import ReparamConv
+from tfsr.arch.blocks.collapsible import CollapsibleConv
+from tfsr.arch.blocks.ecb import EdgeOrientedConv
+from tfsr.arch.reparam import MAX_DESCENT_RATE, ReparamConv
 from tfsr.config import train_config
 from tfsr.data.pipeline import PatchDataset
 from tfsr.train import Trainer
@@ -70,6 +72,52 @@ def test_each_branch_and_the_block_equal_one_conv_borders_included(block, rng):
         conv.set_weights(layer.deployed_weights())
         diff = np.abs(np.asarray(layer.call_branches(x)) - np.asarray(conv(x)))
         assert diff.max() < 1e-4, (layer.name, diff.max())
+
+
+def _descent_rate(layer, rng):
+    """Measured by autodiff: how far Adam's first step (the sign of each
+    variable's gradient) moves the deployed kernel along a random kernel
+    gradient G, over sum |G| (a plain conv's kernel: exactly 1)."""
+    import tensorflow as tf
+
+    variables = [v for b in layer.branches for v in b.variables()]
+    gradient = rng.normal(size=layer.fused()[0].shape).astype("float32")
+    with tf.GradientTape() as tape:
+        before = layer.fused()[0]
+        along = tf.reduce_sum(before * gradient)
+    signs = [None if g is None else tf.sign(g) for g in tape.gradient(along, variables)]
+    step = 1e-4
+    for v, s in zip(variables, signs):
+        if s is not None:
+            v.assign_add(step * s)
+    moved = (np.asarray(layer.fused()[0]) - np.asarray(before)) / step
+    return float((moved * gradient).sum() / np.abs(gradient).sum())
+
+
+@pytest.mark.parametrize("block", REPARAM_BLOCKS)
+def test_adam_moves_no_deployed_kernel_more_than_three_times_as_fast_as_a_plain_convs(block, rng):
+    # Unscaled, a x16 collapsible kernel moves 6x as fast along the gradient
+    # as a plain conv's, an ecb stem reading one channel 8x: at the search
+    # proxy's learning rate most such nets died.  A 16-channel ecb block
+    # (2.8x) is left alone: that speed is what its training form adds.
+    layer = {"ecb": EdgeOrientedConv, "collapsible": CollapsibleConv}[block](16, 3, step_scale=1.0)
+    layer.build((None, 8, 8, 1 if block == "ecb" else 16))
+    assert _descent_rate(layer, rng) > 5.0
+    model = build_model(zoo.ecbsr(2, m=2, c=16, block=block))
+    layers = [layer for layer in model.layers if isinstance(layer, ReparamConv)]
+    assert len(layers) == 4  # stem (1 -> 16), 16 -> 16 twice, tail (16 -> 4)
+    for layer in layers:
+        rate = _descent_rate(layer, rng)
+        assert rate < 1.15 * MAX_DESCENT_RATE, (layer.name, rate)
+        if layer.step_scale < 1.0:  # scaled down to the maximum
+            assert rate > 0.8 * MAX_DESCENT_RATE, (layer.name, rate)
+    scaled = [layer.step_scale < 1.0 for layer in layers]
+    assert scaled == ([True, False, False, False] if block == "ecb" else [True] * 4)
+    # A function of the shapes: a rebuilt model (a resumed run) scales the same.
+    rebuilt = build_model(zoo.ecbsr(2, m=2, c=16, block=block))
+    assert [layer.step_scale for layer in rebuilt.layers if isinstance(layer, ReparamConv)] == [
+        layer.step_scale for layer in layers
+    ]
 
 
 @pytest.mark.parametrize("block", REPARAM_BLOCKS)

@@ -12,6 +12,8 @@ from tfsr.arch.layers import ChannelSplit, PixelShuffle, ResizeLike
 from tfsr.arch.registry import BLOCKS
 from tfsr.arch.spec import as_spec
 
+PRELU_INIT = 0.25  # every PReLU slope at initialization (see make_layer)
+
 
 def make_layer(op):
     """The Keras layer of one op (of any kind but input)."""
@@ -32,7 +34,12 @@ def make_layer(op):
     if op.kind == "act":
         if a["kind"] == "prelu":
             # One slope per channel; shared over space so any H, W works.
-            return keras.layers.PReLU(shared_axes=[1, 2], name=op.name)
+            # Slopes start at 0.25 (He et al.'s PReLU, PyTorch's and so the
+            # papers' ECBSR, SESR, FSRCNN), not Keras's 0: a PReLU that
+            # starts as a ReLU can die on every input before it learns a slope.
+            return keras.layers.PReLU(
+                alpha_initializer=keras.initializers.Constant(PRELU_INIT), shared_axes=[1, 2], name=op.name
+            )
         if a["kind"] == "clip":
             return keras.layers.ReLU(max_value=1.0, name=op.name)
         if a["kind"] == "leaky_relu":

@@ -20,7 +20,7 @@ many channels as it writes).
 import keras
 import numpy as np
 
-from tfsr.arch.reparam import Branch, ReparamConv
+from tfsr.arch.reparam import Branch, ReparamConv, product_descent_rate
 from tfsr.arch.registry import ReparamBlock, register_block
 
 
@@ -28,26 +28,33 @@ class _ExpandProject(Branch):
     """k x k conv to `mid` channels, then a 1x1 conv to `out`; linear."""
 
     def __init__(self, layer, in_channels, mid):
+        super().__init__(layer)
         k, out = layer.kernel_size, layer.filters
-        self.w1 = layer.add_weight(name="expand_kernel", shape=(k, k, in_channels, mid), initializer="glorot_uniform")
-        self.b1 = layer.add_weight(name="expand_bias", shape=(mid,), initializer="zeros")
-        self.w2 = layer.add_weight(name="project_kernel", shape=(1, 1, mid, out), initializer="glorot_uniform")
-        self.b2 = layer.add_weight(name="project_bias", shape=(out,), initializer="zeros")
+        self.add_weight("w1", (k, k, in_channels, mid), name="expand_kernel")
+        self.add_weight("b1", (mid,), "zeros", name="expand_bias")
+        self.add_weight("w2", (1, 1, mid, out), name="project_kernel")
+        self.add_weight("b2", (out,), "zeros", name="project_bias")
 
     def apply(self, x):
-        y = keras.ops.conv(x, self.w1, padding="same") + self.b1
-        return keras.ops.conv(y, self.w2) + self.b2
+        w = self.weights()
+        y = keras.ops.conv(x, w.w1, padding="same") + w.b1
+        return keras.ops.conv(y, w.w2) + w.b2
 
     def kernel_and_bias(self):
-        kernel = keras.ops.einsum("yxip,po->yxio", self.w1, self.w2[0, 0])
-        bias = keras.ops.einsum("p,po->o", self.b1, self.w2[0, 0]) + self.b2
+        w = self.weights()
+        kernel = keras.ops.einsum("yxip,po->yxio", w.w1, w.w2[0, 0])
+        bias = keras.ops.einsum("p,po->o", w.b1, w.w2[0, 0]) + w.b2
         return kernel, bias
+
+    def descent_rate(self):
+        return product_descent_rate(self.shape("w1"), self.shape("w2"))
 
 
 class _Identity(Branch):
     """The short residual: a k x k kernel with 1 at the centre of each channel's own tap."""
 
     def __init__(self, kernel_size, channels):
+        super().__init__()
         kernel = np.zeros((kernel_size, kernel_size, channels, channels), np.float32)
         centre = (kernel_size - 1) // 2
         kernel[centre, centre] = np.eye(channels, dtype=np.float32)
@@ -58,6 +65,9 @@ class _Identity(Branch):
 
     def kernel_and_bias(self):
         return keras.ops.convert_to_tensor(self.kernel), keras.ops.convert_to_tensor(self.bias)
+
+    def descent_rate(self):
+        return 0.0  # fixed
 
 
 @keras.saving.register_keras_serializable(package="tfsr")

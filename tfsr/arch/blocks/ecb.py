@@ -22,10 +22,12 @@ instead would make the borders differ from the deployed conv.
 1x1 -> 3x3 branch.  The kernel must be 3.
 """
 
+import math
+
 import keras
 import numpy as np
 
-from tfsr.arch.reparam import Branch, ReparamConv, same_pad
+from tfsr.arch.reparam import Branch, ReparamConv, glorot_std, product_descent_rate, same_pad
 from tfsr.arch.registry import ReparamBlock, register_block
 
 EDGE_MASKS = {
@@ -39,60 +41,86 @@ class _Conv(Branch):
     """A plain k x k conv with bias."""
 
     def __init__(self, layer, in_channels, name):
+        super().__init__(layer, name)
         k, out = layer.kernel_size, layer.filters
-        self.kernel = layer.add_weight(name=f"{name}_kernel", shape=(k, k, in_channels, out), initializer="glorot_uniform")
-        self.bias = layer.add_weight(name=f"{name}_bias", shape=(out,), initializer="zeros")
+        self.add_weight("kernel", (k, k, in_channels, out))
+        self.add_weight("bias", (out,), "zeros")
 
     def apply(self, x):
-        return keras.ops.conv(x, self.kernel, padding="same") + self.bias
+        w = self.weights()
+        return keras.ops.conv(x, w.kernel, padding="same") + w.bias
 
     def kernel_and_bias(self):
-        return self.kernel, self.bias
+        w = self.weights()
+        return w.kernel, w.bias
+
+    def descent_rate(self):
+        return 1.0  # every tap moves by the learning rate along its gradient's sign
 
 
 class _ExpandConv(Branch):
     """1x1 conv to `mid` channels, then a 3x3 conv back to `out`."""
 
     def __init__(self, layer, in_channels, mid, name):
+        super().__init__(layer, name)
         out = layer.filters
-        self.w1 = layer.add_weight(name=f"{name}_1x1_kernel", shape=(1, 1, in_channels, mid), initializer="glorot_uniform")
-        self.b1 = layer.add_weight(name=f"{name}_1x1_bias", shape=(mid,), initializer="zeros")
-        self.w2 = layer.add_weight(name=f"{name}_3x3_kernel", shape=(3, 3, mid, out), initializer="glorot_uniform")
-        self.b2 = layer.add_weight(name=f"{name}_3x3_bias", shape=(out,), initializer="zeros")
+        self.add_weight("w1", (1, 1, in_channels, mid), name="1x1_kernel")
+        self.add_weight("b1", (mid,), "zeros", name="1x1_bias")
+        self.add_weight("w2", (3, 3, mid, out), name="3x3_kernel")
+        self.add_weight("b2", (out,), "zeros", name="3x3_bias")
 
     def apply(self, x):
-        y = keras.ops.conv(same_pad(x, 3), self.w1) + self.b1  # the ring holds b1
-        return keras.ops.conv(y, self.w2, padding="valid") + self.b2
+        w = self.weights()
+        y = keras.ops.conv(same_pad(x, 3), w.w1) + w.b1  # the ring holds b1
+        return keras.ops.conv(y, w.w2, padding="valid") + w.b2
 
     def kernel_and_bias(self):
-        kernel = keras.ops.einsum("im,yxmo->yxio", self.w1[0, 0], self.w2)
-        bias = self.b2 + keras.ops.einsum("m,mo->o", self.b1, keras.ops.sum(self.w2, axis=(0, 1)))
+        w = self.weights()
+        kernel = keras.ops.einsum("im,yxmo->yxio", w.w1[0, 0], w.w2)
+        bias = w.b2 + keras.ops.einsum("m,mo->o", w.b1, keras.ops.sum(w.w2, axis=(0, 1)))
         return kernel, bias
+
+    def descent_rate(self):
+        return product_descent_rate(self.shape("w1"), self.shape("w2"))
 
 
 class _EdgeConv(Branch):
     """1x1 conv, then a fixed 3x3 depthwise mask with a learned per-channel scale and bias."""
 
-    def __init__(self, layer, in_channels, mask, name):
-        out = layer.filters
-        small = keras.initializers.RandomNormal(stddev=1e-3)
-        self.mask = mask
-        self.w1 = layer.add_weight(name=f"{name}_1x1_kernel", shape=(1, 1, in_channels, out), initializer="glorot_uniform")
-        self.b1 = layer.add_weight(name=f"{name}_1x1_bias", shape=(out,), initializer="zeros")
-        self.scale = layer.add_weight(name=f"{name}_scale", shape=(out,), initializer=small)
-        self.bias = layer.add_weight(name=f"{name}_bias", shape=(out,), initializer=small)
+    SCALE_INIT_STD = 1e-3
 
-    def _depthwise_kernel(self):
-        return keras.ops.convert_to_tensor(self.mask)[:, :, None] * self.scale  # (3, 3, out)
+    def __init__(self, layer, in_channels, mask, name):
+        super().__init__(layer, name)
+        out = layer.filters
+        small = keras.initializers.RandomNormal(stddev=self.SCALE_INIT_STD)
+        self.mask = mask
+        self.add_weight("w1", (1, 1, in_channels, out), name="1x1_kernel")
+        self.add_weight("b1", (out,), "zeros", name="1x1_bias")
+        self.add_weight("scale", (out,), small)
+        self.add_weight("bias", (out,), small)
+
+    def _depthwise_kernel(self, w):
+        return keras.ops.convert_to_tensor(self.mask)[:, :, None] * w.scale  # (3, 3, out)
 
     def apply(self, x):
-        y = keras.ops.conv(same_pad(x, 3), self.w1) + self.b1  # the ring holds b1
-        return keras.ops.depthwise_conv(y, self._depthwise_kernel()[..., None], padding="valid") + self.bias
+        w = self.weights()
+        y = keras.ops.conv(same_pad(x, 3), w.w1) + w.b1  # the ring holds b1
+        return keras.ops.depthwise_conv(y, self._depthwise_kernel(w)[..., None], padding="valid") + w.bias
 
     def kernel_and_bias(self):
-        kernel = self.w1[0, 0][None, None] * self._depthwise_kernel()[:, :, None, :]
-        bias = self.bias + self.b1 * self.scale * float(self.mask.sum())
+        w = self.weights()
+        kernel = w.w1[0, 0][None, None] * self._depthwise_kernel(w)[:, :, None, :]
+        bias = w.bias + w.b1 * w.scale * float(self.mask.sum())
         return kernel, bias
+
+    def descent_rate(self):
+        # The kernel is w1[i, o] * mask * scale[o].  A step on the scale moves
+        # it along G by |mask| * std(w1) / (9 sqrt(in)); a step on w1 by
+        # |mask| * E|scale| / 9, about 1e-4 at the scale's initialization.
+        shape = self.shape("w1")
+        norm = float(np.sqrt((self.mask**2).sum()))
+        scale_abs = self.SCALE_INIT_STD * math.sqrt(2 / math.pi)
+        return norm * glorot_std(shape) / (9 * math.sqrt(shape[-2])) + norm * scale_abs / 9
 
 
 @keras.saving.register_keras_serializable(package="tfsr")

@@ -12,10 +12,18 @@ from tfsr.arch.layers import ChannelSplit, PixelShuffle, ResizeLike
 from tfsr.arch.registry import BLOCKS
 from tfsr.arch.spec import as_spec
 
-PRELU_INIT = 0.25  # every PReLU slope at initialization (see make_layer)
+# PReLU slopes at initialization after a re-parameterizable block: 0.25 (He
+# et al.'s PReLU, PyTorch's, so ECBSR's and SESR's).  Those blocks' kernels
+# move fast early on, and a PReLU that starts as a ReLU (Keras's 0) often
+# died there on every input before learning a slope (bench/proxy_survival.py:
+# ECBSR-M4C16 ecb dead 1 of 3 proxy runs at 0, 0 of 3 at 0.25).  After plain
+# convs the slopes start at 0: at 0.25 ECBSR-M4C16's plain-conv net ended
+# the 10k-step recipe lower (36.43 / 32.24 against 36.51 / 32.29 dB on Set5
+# / Set14), FSRCNN 0.3 dB under two earlier runs from 0 (35.19 on Set5).
+REPARAM_PRELU_INIT = 0.25
 
 
-def make_layer(op):
+def make_layer(op, producer=None):
     """The Keras layer of one op (of any kind but input)."""
     a = op.attrs
     if op.kind == "conv":
@@ -34,11 +42,9 @@ def make_layer(op):
     if op.kind == "act":
         if a["kind"] == "prelu":
             # One slope per channel; shared over space so any H, W works.
-            # Slopes start at 0.25 (He et al.'s PReLU, PyTorch's and so the
-            # papers' ECBSR, SESR, FSRCNN), not Keras's 0: a PReLU that
-            # starts as a ReLU can die on every input before it learns a slope.
+            slope = REPARAM_PRELU_INIT if producer is not None and producer.kind == "reparam" else 0.0
             return keras.layers.PReLU(
-                alpha_initializer=keras.initializers.Constant(PRELU_INIT), shared_axes=[1, 2], name=op.name
+                alpha_initializer=keras.initializers.Constant(slope), shared_axes=[1, 2], name=op.name
             )
         if a["kind"] == "clip":
             return keras.layers.ReLU(max_value=1.0, name=op.name)
@@ -105,5 +111,6 @@ def model_of_graph(graph, name):
             tensors[op.name] = keras.Input(shape=(None, None, op.channels), name=op.name)
             continue
         inputs = [tensors[i] for i in op.inputs]
-        tensors[op.name] = make_layer(op)(inputs if len(inputs) > 1 else inputs[0])
+        producer = graph[op.inputs[0]] if op.inputs else None
+        tensors[op.name] = make_layer(op, producer)(inputs if len(inputs) > 1 else inputs[0])
     return keras.Model(tensors[graph.ops[0].name], tensors[graph.output], name=name)

@@ -111,7 +111,11 @@ def export(
             log(f"activation ranges: {ranges} (PSNR on {len(pairs)} training images: "
                 + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
         elif quantize == "int8":
-            tfk_model = tflite.calibrated_int8_model(model, spec, representative, calibration, split_prelu)
+            pairs = tflite.training_images(train_data, RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE)
+            tfk_model, channels, psnr = tflite.best_calibrated_int8_model(model, spec, representative, pairs,
+                                                                          calibration, split_prelu)  # fmt: skip
+            log(f"channel ranges: {channels} (PSNR on {len(pairs)} training images: "
+                + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
         else:
             # Grouped convs split into per-group convs: faster in float (int8 files,
             # built above, keep one grouped CONV_2D, which is faster there).

@@ -166,7 +166,7 @@ def configured_converter(tfk_model, quantize="none", representative=None, io_typ
     return converter
 
 
-def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu=True):
+def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu=True, equalize=False):
     """The fake-quant tf_keras model that post-training int8 converts: the
     Keras 3 generator `model` of `spec` rebuilt with grouped convs as one
     CONV_2D (and PReLUs split, by default), every activation range set by
@@ -178,16 +178,46 @@ def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu
     the anchor add) the range of the add's output, [-0.33, 1.04] instead of
     the [-0.33, 0.35] that conv writes (its range and the add's together):
     twice the rounding step on the image.  Its file lost 0.118 / 0.059 dB
-    on Set5 / Set14 that way, 0.075 / 0.042 this way."""
+    on Set5 / Set14 that way, 0.075 / 0.042 this way.
+
+    `equalize`: first rescale channels so that each activation's channels
+    span about the same range (`tfsr.arch.equalize`; exact in float;
+    `best_calibrated_int8_model` picks with or without)."""
+    from tfsr.arch.equalize import equalize_model
     from tfsr.export.tfkeras_model import quantize_model
 
+    if equalize:
+        model = equalize_model(model, spec, calibration)
     return quantize_model(spec, model, calibration, native_groups=True, method=method, split_prelu=split_prelu)
+
+
+def best_calibrated_int8_model(model, spec, calibration, pairs, method="minmax", split_prelu=True):
+    """`calibrated_int8_model` with the channels as trained and equalized
+    (`tfsr.arch.equalize`), whichever int8 file scores the higher Y PSNR on
+    `pairs` (`EvalPair`s of whole training images, as QAT's range choice);
+    returns (model, "equalized" or "as trained", {name: PSNR}).
+
+    Why both: equalizing took FSRCNN's file (x2, 10k steps) from a 0.400 /
+    0.187 dB drop on Set5 / Set14 to 0.264 / 0.134, but the zoo's x2 ABPN,
+    whose ReLU channels are already even, from 0.075 / 0.042 to 0.068 /
+    0.045, and on random nets it can lose (narrow channels' readers then
+    hold small weights, which per-channel weight scales round coarsely)."""
+    candidates = {
+        "as trained": calibrated_int8_model(model, spec, calibration, method, split_prelu, equalize=False),
+        "equalized": calibrated_int8_model(model, spec, calibration, method, split_prelu, equalize=True),
+    }
+    psnr = {name: int8_file_psnr(m, calibration, pairs, spec.scale) for name, m in candidates.items()}
+    best = max(psnr, key=psnr.get)
+    return candidates[best], best, psnr
 
 
 def int8_file_bytes(model, spec, calibration):
     """The full-integer int8 TFLite bytes (float32 I/O) of a Keras 3
     generator of `spec`, calibrated on `calibration` (LR patches `(1, h, w,
-    C)`) with min/max ranges: what `tfsr-export --quantize=int8` writes."""
+    C)`) with min/max ranges, channels as trained: what `tfsr-export
+    --quantize=int8` writes unless equalized channels score higher
+    (`best_calibrated_int8_model`; a search scores candidates without
+    that choice, which needs whole training images and two conversions)."""
     return convert(calibrated_int8_model(model, spec, calibration), "int8_qat", calibration)
 
 

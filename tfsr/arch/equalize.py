@@ -26,7 +26,7 @@ spec with ranges measured on patches.
 
 import numpy as np
 
-from tfsr.arch.prelu_split import _consumers, _is_plain_conv
+from tfsr.arch.prelu_split import _consumers, acts_between_convs
 
 MAX_SCALE = 64.0  # no channel is scaled up more (near-dead channels)
 HOMOGENEOUS = ("relu", "prelu", "leaky_relu")
@@ -36,17 +36,7 @@ def equalizable_acts(graph):
     """Names of the activation ops of a deployed `graph` whose channels can be
     rescaled: a homogeneous activation of a plain conv read by nothing else,
     read only by plain or transposed convs."""
-    readers = _consumers(graph)
-    names = []
-    for op in graph.ops:
-        if op.kind != "act" or op.attrs["kind"] not in HOMOGENEOUS:
-            continue
-        producer = graph[op.inputs[0]]
-        if not _is_plain_conv(producer) or [r.name for r in readers[producer.name]] != [op.name]:
-            continue
-        if readers[op.name] and all(_is_plain_conv(r) or r.kind == "deconv" for r in readers[op.name]):
-            names.append(op.name)
-    return names
+    return acts_between_convs(graph, HOMOGENEOUS)
 
 
 def channel_scales(max_abs):

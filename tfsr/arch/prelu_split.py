@@ -51,12 +51,15 @@ def _is_plain_conv(op):
     return op.kind == "conv" and op.attrs["groups"] == 1
 
 
-def splittable_prelus(graph):
-    """Names of the PReLU ops of `graph` (a deployed `OpGraph`) the rewrite applies to."""
+def acts_between_convs(graph, kinds):
+    """Names of the activation ops of `kinds` in a deployed `graph` whose
+    input is a plain conv read by nothing else and whose readers are all
+    plain or transposed convs: where a per-channel rewrite of the producer
+    and its readers changes nothing else."""
     readers = _consumers(graph)
     names = []
     for op in graph.ops:
-        if op.kind != "act" or op.attrs["kind"] != "prelu":
+        if op.kind != "act" or op.attrs["kind"] not in kinds:
             continue
         producer = graph[op.inputs[0]]
         if not _is_plain_conv(producer) or [r.name for r in readers[producer.name]] != [op.name]:
@@ -64,6 +67,11 @@ def splittable_prelus(graph):
         if readers[op.name] and all(_is_plain_conv(r) or r.kind == "deconv" for r in readers[op.name]):
             names.append(op.name)
     return names
+
+
+def splittable_prelus(graph):
+    """Names of the PReLU ops of `graph` (a deployed `OpGraph`) the rewrite applies to."""
+    return acts_between_convs(graph, ("prelu",))
 
 
 def int8_graph(spec):

@@ -14,9 +14,11 @@ Same float function; every channel of the activation then spans about the
 widest one's range.  s_c = (widest channel's max |value|) / (channel c's),
 measured on calibration patches, at most `MAX_SCALE`; a channel that is
 zero on every patch keeps s_c = 1.  Measured on FSRCNN (x2, 10k steps,
-PTQ min/max, Set5 / Set14 drop): 0.400 / 0.187 dB -> 0.264 / 0.134; Nagel
-et al.'s cross-layer equalization, which balances weight ranges instead,
-0.365 / 0.173.  (DFQ, ICCV 2019, is where the rescaling comes from.)
+PTQ min/max, Set5 / Set14 drop; bench/equalize.py): 0.763 / 0.387 dB ->
+0.201 / 0.103.  On an earlier FSRCNN run (0.400 / 0.187 -> 0.264 / 0.134)
+Nagel et al.'s cross-layer equalization, which balances weight ranges
+instead, reached 0.365 / 0.173.  (DFQ, ICCV 2019, is where the rescaling
+comes from.)
 
 `equalizable_acts` finds where it applies in a deployed `OpGraph`,
 `equalize_weights` rewrites the weights; both are pure functions of what

@@ -197,10 +197,10 @@ def best_calibrated_int8_model(model, spec, calibration, pairs, method="minmax",
     `pairs` (`EvalPair`s of whole training images, as QAT's range choice);
     returns (model, "equalized" or "as trained", {name: PSNR}).
 
-    Why both: equalizing took FSRCNN's file (x2, 10k steps) from a 0.400 /
-    0.187 dB drop on Set5 / Set14 to 0.264 / 0.134, but the zoo's x2 ABPN,
+    Why both: equalizing took FSRCNN's file (x2, 10k steps) from a 0.763 /
+    0.387 dB drop on Set5 / Set14 to 0.201 / 0.103, but the zoo's x2 ABPN,
     whose ReLU channels are already even, from 0.075 / 0.042 to 0.068 /
-    0.045, and on random nets it can lose (narrow channels' readers then
+    0.045 (bench/equalize.py), and on random nets it can lose (narrow channels' readers then
     hold small weights, which per-channel weight scales round coarsely)."""
     candidates = {
         "as trained": calibrated_int8_model(model, spec, calibration, method, split_prelu, equalize=False),

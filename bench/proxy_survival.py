@@ -107,8 +107,7 @@ def main():
         for seed in seeds:
             key = f"{row}|seed={seed}|steps={args.steps}|lr={args.lr:g}"
             if key not in scores:
-                tuner.proxy.seed = seed
-                tuner._dataset = None  # the patch stream follows the seed too
+                tuner.proxy.seed = seed  # the patch stream follows it too
                 try:
                     scores[key] = tuner.score_spec(ROWS[row](), None)["psnr"]
                 except keras_tuner.errors.FailedTrialError as e:

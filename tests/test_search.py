@@ -220,3 +220,37 @@ def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path
     assert status == {"0": "COMPLETED", "1": "FAILED", "2": "COMPLETED", "3": "COMPLETED"}
     assert "NaN" in tuner.oracle.trials["1"].message
     assert all(t.trial_id != "1" for t in tuner.oracle.pareto_front())
+
+
+def test_the_proxy_trains_with_its_configs_recipe_and_scores_the_averaged_weights(tmp_path, monkeypatch):
+    """config.proxy's schedule, loss and EMA are what the proxy runs (once it
+    ran a constant-rate Adam on L1 whatever the config said), and the score
+    is the PSNR of the weights tfsr-train would save: the averaged ones."""
+    import keras
+
+    import tfsr.search.tuner as tuner_module
+    from tfsr.arch import zoo
+    from tfsr.inference import KerasUpscaler
+    from tfsr.train.recipe import Charbonnier, averaged_weights
+
+    built = []
+    real_build = tuner_module.build_model
+    monkeypatch.setattr(tuner_module, "build_model", lambda spec: built.append(real_build(spec)) or built[-1])
+    cfg = tiny_config()
+    cfg.proxy.update(dict(schedule="cosine", ema=0.9, loss="charbonnier"))
+    tuner = make_tuner(cfg, str(tmp_path))
+    spec = zoo.ecbsr(m=1, c=8)
+    score = tuner.score_spec(spec, None)["psnr"]
+
+    model = built[0]
+    schedule = model.optimizer._learning_rate  # (the public attribute is the current rate)
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.decay_steps == cfg.proxy.steps
+    assert float(schedule(cfg.proxy.steps)) == pytest.approx(cfg.proxy.learning_rate * cfg.proxy.final_lr_fraction)
+    assert isinstance(model.loss, Charbonnier)
+    raw = evaluate(KerasUpscaler(model, scale=2), tuner.val_pairs, 2)["mean"]["psnr"]
+    with averaged_weights(model):
+        averaged = evaluate(KerasUpscaler(model, scale=2), tuner.val_pairs, 2)["mean"]["psnr"]
+    assert score == pytest.approx(averaged, abs=1e-9) and abs(averaged - raw) > 1e-4
+    # Deterministic: the same spec scores the same again.
+    assert tuner.score_spec(spec, None)["psnr"] == pytest.approx(score, abs=1e-6)

@@ -19,6 +19,7 @@ import keras_tuner
 from tfsr.arch import build_model, count
 from tfsr.evaluation import evaluate
 from tfsr.inference import KerasUpscaler
+from tfsr.train.recipe import averaged_weights, make_loss, make_optimizer
 
 
 class _DivergenceWatch(keras.callbacks.Callback):
@@ -92,7 +93,6 @@ class ProxyTuner(PatientTuner):
         self.train_data, self.val_pairs = train_data, val_pairs
         self.proxy, self.lr_size, self.score = proxy, tuple(lr_size), score
         self._calibration = None
-        self._dataset = None
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
     def run_trial(self, trial, *args, **kwargs):
@@ -110,22 +110,27 @@ class ProxyTuner(PatientTuner):
         out-of-memory candidate.  (Other drivers, such as the Optuna peer,
         score specs through it too.)"""
         cost = count(spec, self.lr_size)
-        if self._dataset is None:
-            # One pipeline serves every trial, and each fit() reads it from its
-            # first patch.  Made under the proxy seed alone (tf.data's shuffle
-            # also reads TensorFlow's global seed), so every process (a
-            # worker, a resumed search) streams the same patches.
-            keras.utils.set_random_seed(int(self.proxy.seed))
-            self._dataset = self.train_data.dataset()
+        # A fresh pipeline per trial, made under the proxy seed alone (tf.data's
+        # shuffle also reads TensorFlow's global seed): every trial reads the
+        # same patches from the first one on, in any process (a worker, a
+        # resumed search).  One pipeline shared by all trials did not: each
+        # fit() opened a new iterator of it, and a seeded shuffle reshuffles
+        # per iterator, so the same spec scored 0.6 dB apart twice in a row.
+        keras.utils.set_random_seed(int(self.proxy.seed))
+        dataset = self.train_data.dataset()
         # Initialized from the architecture, not the trial: one spec scores the
         # same whenever and wherever it is proposed.
         keras.utils.set_random_seed(int(self.proxy.seed) + spec.fingerprint() % 2**30)
         model = build_model(spec)
-        model.compile(optimizer=keras.optimizers.Adam(self.proxy.learning_rate), loss="mae")
+        # The proxy's own recipe (config.proxy: schedule, EMA, loss), as
+        # tfsr-train reads config.train: a constant rate ranks nets by how
+        # noisy their last steps are, and re-parameterized blocks (faster
+        # effective steps) last behind plain convs they beat when trained out.
+        model.compile(optimizer=make_optimizer(self.proxy), loss=make_loss(self.proxy))
         watch = _DivergenceWatch()
         try:
             model.fit(
-                self._dataset,
+                dataset,
                 steps_per_epoch=self.proxy.steps,
                 epochs=1,
                 verbose=0,
@@ -140,12 +145,13 @@ class ProxyTuner(PatientTuner):
             raise
         if watch.diverged:
             raise keras_tuner.errors.FailedTrialError("loss became NaN/inf during proxy training")
-        psnr = evaluate(KerasUpscaler(model, scale=spec.scale), self.val_pairs, spec.scale)["mean"]["psnr"]
-        if not math.isfinite(psnr):
-            raise keras_tuner.errors.FailedTrialError(f"validation PSNR is {psnr}")
-        metrics = {"psnr": psnr, "mult_adds": float(cost.mult_adds), "params": float(cost.params)}
-        if self.score == "int8":
-            metrics.update(psnr=self._int8_psnr(model, spec, folder), psnr_float=psnr)
+        with averaged_weights(model):  # scored as tfsr-train saves it
+            psnr = evaluate(KerasUpscaler(model, scale=spec.scale), self.val_pairs, spec.scale)["mean"]["psnr"]
+            if not math.isfinite(psnr):
+                raise keras_tuner.errors.FailedTrialError(f"validation PSNR is {psnr}")
+            metrics = {"psnr": psnr, "mult_adds": float(cost.mult_adds), "params": float(cost.params)}
+            if self.score == "int8":
+                metrics.update(psnr=self._int8_psnr(model, spec, folder), psnr_float=psnr)
         return metrics
 
     def _int8_psnr(self, model, spec, folder):

@@ -10,7 +10,7 @@ when its output exists:
    and 9.5G mult-adds at 640x360 LR, and DLSR's differentiable search
    (configs/dlsr_x2.py, tfsr-search-dlsr);
 2. training of every row with configs/tiny_x2.py (tfsr-train): FSRCNN,
-   ESPCN, ECBSR-M4C16 with plain convs and with ecb blocks, SESR-M5
+   ESPCN, ECBSR-M4C16 with plain convs and with ecb blocks, SESR-M3 and -M5
    (collapsible blocks), ABPN-like, and each search's best spec (the front
    member with the highest proxy PSNR);
 3. full-integer int8 TFLite export of each (200 calibration patches);
@@ -45,6 +45,7 @@ REFERENCES = [
     ("ESPCN", "espcn"),
     ("ECBSR-M4C16 plain", "ecbsr_plain"),
     ("ECBSR-M4C16 ecb", "ecbsr"),
+    ("SESR-M3 collapsible", "sesr_m3"),
     ("SESR-M5 collapsible", "sesr"),
     ("ABPN-like M4C28", "abpn"),
 ]

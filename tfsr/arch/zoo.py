@@ -92,6 +92,7 @@ REFERENCES = {
     "ecbsr": ecbsr,
     "ecbsr_plain": ecbsr_plain,
     "sesr": sesr,
+    "sesr_m3": functools.partial(sesr, m=3),  # SESR's 2.05G member: under ECBSR-M4C16's cost
     "abpn": abpn,
     # The pretrained zoo's net (configs/zoo.py): ABPN's design at 20 channels,
     # so each trained file stays well under 100 KB.

@@ -28,9 +28,11 @@ class PlainSpace(FalsrSpace):
     min_cells: int = 1
     max_cells: int = 1
     blocks: Tuple[str, ...] = ("conv", "ecb", "collapsible")
-    widths: Tuple[int, ...] = (8, 12, 16, 24, 32, 48)
+    # Steps of 2-8 channels where the costs of a tiny net lie: under a
+    # ceiling the best net is often one width-step narrower and deeper.
+    widths: Tuple[int, ...] = (8, 12, 14, 16, 20, 24, 28, 32, 48)
     kernels: Tuple[int, ...] = (3,)
-    repeats: Tuple[int, ...] = (2, 3, 4, 5, 6, 8)  # depth of the body
+    repeats: Tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8)  # depth of the body
     activations: Tuple[str, ...] = ("relu", "prelu")
     global_skip: str = "anchor"
     link_probability: float = 0.0  # a chain: the tail reads the body only

@@ -1,8 +1,9 @@
 """Search of the plain (ECBSR/ABPN-style) space for tiny x2 models under a
 mult-adds ceiling at 640x360 LR, in G: `:2.3` (ECBSR-M4C16's cost) or `:9.5`
-(ECBSR-M4C32's).
+(ECBSR-M4C32's); `:LO-HI` (e.g. `:1.7-2.3`) searches the band between a
+floor and the ceiling, for the best net *at* that cost.
 
-    tfsr-search --config=configs/tiny_x2_search.py:2.3 --workdir=runs/tiny_x2/search_2.3g
+    tfsr-search --config=configs/tiny_x2_search.py:1.7-2.3 --workdir=runs/tiny_x2/search_1.7-2.3g
 
 Each candidate is proxy-trained for 1,000 steps on the 614 training images
 (Adam 2e-3 with cosine decay, as the full recipe decays; deterministic
@@ -16,18 +17,22 @@ them when trained out.
 from tfsr.config import TINY_TRAIN_DATA, search_config
 
 
-def get_config(max_gmacs="2.3"):
+def get_config(gmacs="2.3"):
+    min_gmacs, _, max_gmacs = gmacs.rpartition("-")
     config = search_config()
     config.scale = 2
     config.train_data = TINY_TRAIN_DATA  # as configs/tiny_x2.py
     config.val_data = "$TFSR_DATA/val/Set5"
     # PReLU only: in this 1,000-step proxy, ReLU chains of width 8-12 die in
     # their first 100 steps (the last layer's units all at zero for good; 3 of
-    # the first 8 trials of a relu+prelu search), wasting trials on nets
-    # that train fine with more steps.  The int8 latency searches keep ReLU.
+    # the first 8 trials of a relu+prelu search), wasting trials.  (He-scaled
+    # kernels with a zero-initialized tail kept all of one such net's layers
+    # alive, either alone did not; not the builder's default yet.)  The int8
+    # latency searches keep ReLU.
     config.space.update({"kind": "plain", "blocks": ("conv", "ecb", "collapsible"), "activations": ("prelu",)})
     config.search.update(
-        {"max_trials": 24, "population_size": 6, "max_mult_adds": float(max_gmacs) * 1e9, "lr_size": "640x360"}
+        {"max_trials": 24, "population_size": 6, "max_mult_adds": float(max_gmacs) * 1e9,
+         "min_mult_adds": float(min_gmacs or 0) * 1e9, "lr_size": "640x360"}
     )
     config.proxy.update({"steps": 1000, "batch_size": 16, "patch_size": 32, "learning_rate": 2e-3, "schedule": "cosine"})
     return config

@@ -254,3 +254,30 @@ def test_the_proxy_trains_with_its_configs_recipe_and_scores_the_averaged_weight
     assert score == pytest.approx(averaged, abs=1e-9) and abs(averaged - raw) > 1e-4
     # Deterministic: the same spec scores the same again.
     assert tuner.score_spec(spec, None)["psnr"] == pytest.approx(score, abs=1e-6)
+
+
+def test_a_cost_band_keeps_every_proposal_between_floor_and_ceiling(tmp_path):
+    import keras_tuner
+
+    from tfsr.arch import count
+    from tfsr.errors import UserError
+
+    low, high = 0.6e9, 1.2e9
+    oracle = make_tuner(tiny_config(min_mult_adds=low, max_mult_adds=high), str(tmp_path)).oracle
+    # Random samples: feasible exactly when inside the band (both sides occur).
+    inside = []
+    for _ in range(60):
+        spec = oracle.space.sample(oracle.rng)
+        cost = count(spec, oracle.lr_size).mult_adds
+        assert oracle._feasible(spec) == (low <= cost <= high)
+        inside.append(low <= cost <= high)
+    assert any(inside) and not all(inside)
+    # What the oracle proposes lies in the band.
+    for _ in range(5):
+        proposal = oracle.propose_initial()
+        hp = keras_tuner.HyperParameters()
+        oracle.hypermodel.spec_from_hp(hp)
+        hp.values.update(proposal.values)
+        assert low <= count(oracle.hypermodel.spec_from_hp(hp), oracle.lr_size).mult_adds <= high
+    with pytest.raises(UserError, match="min_mult_adds"):
+        make_tuner(tiny_config(min_mult_adds=high, max_mult_adds=low), str(tmp_path / "bad"))

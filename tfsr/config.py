@@ -85,6 +85,7 @@ def search_config():
             "mutation_mix": {"random": 0.4, "flops": 0.2, "params": 0.1, "rl": 0.3},
             "min_psnr": 0.0,  # dB; 0 = no floor
             "max_mult_adds": 0.0,  # for lr_size; 0 = no ceiling
+            "min_mult_adds": 0.0,  # a floor (with the ceiling, a cost band); 0 = none
             "max_params": 0,  # 0 = no ceiling
             "lr_size": "480x480",  # WIDTHxHEIGHT the mult-adds (and int8 latency) are counted for
             # What PSNR is traded against: "mult_adds" (with params) or "latency", the int8 TFLite

@@ -43,6 +43,10 @@ class ParetoOracle(MultiObjectiveOracle):
     population_size: random trials first, then the NSGA-II population.
     min_psnr: PSNR floor in dB (None: none).
     max_mult_adds / max_params: cost ceilings (None: none).
+    min_mult_adds: a cost floor (None: none): with a ceiling, a band.  A
+        search for the best net *at* a cost spends its trials there instead
+        of spreading them down the whole front (24 trials under 2.3G with
+        no floor went mostly to 8-channel nets of 0.4-1.3G).
     lr_size: `(h, w)` LR input size the mult-adds are counted for.
     mutation_mix: weights of {"random", "flops", "params", "rl"}; "rl": 0
         gives pure NSGA-II.
@@ -68,6 +72,7 @@ class ParetoOracle(MultiObjectiveOracle):
         min_psnr=None,
         max_mult_adds=None,
         max_params=None,
+        min_mult_adds=None,
         lr_size=(480, 480),
         mutation_mix=None,
         crossover_probability=0.5,
@@ -91,6 +96,9 @@ class ParetoOracle(MultiObjectiveOracle):
         )
         self.hypermodel, self.space = hypermodel, hypermodel.space
         self.min_psnr, self.max_mult_adds, self.max_params = min_psnr, max_mult_adds, max_params
+        self.min_mult_adds = min_mult_adds
+        if min_mult_adds and max_mult_adds and min_mult_adds >= max_mult_adds:
+            raise ValueError(f"min_mult_adds ({min_mult_adds:g}) must be below max_mult_adds ({max_mult_adds:g})")
         self.lr_size = tuple(lr_size)
         mix = dict(mutation_mix or {"random": 0.4, "flops": 0.2, "params": 0.1, "rl": 0.3})
         total = sum(mix.values())
@@ -125,10 +133,12 @@ class ParetoOracle(MultiObjectiveOracle):
         return None if self.latency is None else self.latency(self.spec_of(trial))
 
     def cost_violation(self, cost, latency_ms=None):
-        """Relative amount by which a cost exceeds its ceilings (0: within)."""
+        """Relative amount by which a cost lies outside its bounds (0: within)."""
         v = 0.0
         if self.max_mult_adds and cost.mult_adds > self.max_mult_adds:
             v += cost.mult_adds / self.max_mult_adds - 1.0
+        if self.min_mult_adds and cost.mult_adds < self.min_mult_adds:
+            v += 1.0 - cost.mult_adds / self.min_mult_adds
         if self.max_params and cost.params > self.max_params:
             v += cost.params / self.max_params - 1.0
         if self.max_latency_ms and latency_ms is not None and latency_ms > self.max_latency_ms:
@@ -200,10 +210,12 @@ class ParetoOracle(MultiObjectiveOracle):
                 cost = count(spec, self.lr_size)
                 if self.cost_violation(cost) <= 0:
                     break
+            else:
+                continue  # no sample within the cost bounds: not a candidate
             gap = min((abs(np.log(cost.mult_adds) - c) for c in taken), default=0.0)
             if gap > best_gap:
                 best, best_gap = spec, gap
-        if not self._feasible(best):
+        if best is None or not self._feasible(best):
             return None
         return Proposal(self.hypermodel.values_from_spec(best), "random")
 

@@ -80,6 +80,8 @@ def plot_front(oracle, completed, rows, path, bicubic_psnr=None):
             ax.annotate(r["trial_id"], (x, r["psnr"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
     if oracle.max_mult_adds and not in_ms:
         ax.axvline(oracle.max_mult_adds / 1e9, ls="--", c="tab:blue", lw=1, label="max mult-adds")
+    if getattr(oracle, "min_mult_adds", None) and not in_ms:
+        ax.axvline(oracle.min_mult_adds / 1e9, ls=":", c="tab:blue", lw=1, label="min mult-adds")
     if getattr(oracle, "max_latency_ms", None) and in_ms:
         ax.axvline(oracle.max_latency_ms, ls="--", c="tab:blue", lw=1, label="max latency")
     if oracle.min_psnr:

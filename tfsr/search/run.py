@@ -111,6 +111,7 @@ def make_oracle(cfg, hypermodel, kind="pareto"):
             min_psnr=s.min_psnr or None,
             max_mult_adds=s.max_mult_adds or None,
             max_params=s.max_params or None,
+            min_mult_adds=s.get("min_mult_adds", 0.0) or None,
             lr_size=lr_size,
             mutation_mix=dict(s.mutation_mix),
             crossover_probability=s.crossover_probability,

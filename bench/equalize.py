@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
-TINY_X2 = ["fsrcnn", "espcn", "ecbsr_plain", "ecbsr", "sesr", "abpn", "searched_2.3g", "searched_9.5g"]
+TINY_X2 = ["fsrcnn", "espcn", "ecbsr_plain", "ecbsr", "sesr", "abpn", "searched_1.7-2.3g", "searched_9.5g"]
 
 
 def main():

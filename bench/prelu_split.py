@@ -4,7 +4,7 @@ files (post-training min/max and percentile, and QAT), their 1-thread
 latency at 640x360 LR (ai-edge-litert; run it on an idle machine) and the
 mult-adds each form computes.
 
-    python bench/prelu_split.py [--models=runs/tiny_x2/searched_2.3g/model.keras,...] [--latency] [--out=runs/prelu_split]
+    python bench/prelu_split.py [--models=runs/tiny_x2/searched_1.7-2.3g/model.keras,...] [--latency] [--out=runs/prelu_split]
 
 Default models: the PReLU nets bench/tiny_x2.py trained (FSRCNN, ECBSR-M4C16,
 SESR-M5, the searched <= 2.3G and <= 9.5G), those runs/tiny_x2 has.  The
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from calibration import DATA, QAT_LEARNING_RATE, QAT_STEPS, ROOT, save_results  # noqa: E402
 
-MODELS = ["fsrcnn", "ecbsr", "sesr", "searched_2.3g", "searched_9.5g"]
+MODELS = ["fsrcnn", "ecbsr", "sesr", "searched_1.7-2.3g", "searched_9.5g"]
 FORMS = [("int8", "minmax"), ("int8", "percentile"), ("int8_qat", "minmax")]
 
 

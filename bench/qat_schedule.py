@@ -1,6 +1,6 @@
 """What a longer or gentler QAT schedule buys: int8 QAT drop by (steps, learning rate).
 
-    python bench/qat_schedule.py [--models=zoo:x2,runs/tiny_x2/searched_2.3g/model.keras] \
+    python bench/qat_schedule.py [--models=zoo:x2,runs/tiny_x2/searched_1.7-2.3g/model.keras] \
         [--schedules=2000@1e-4,6000@1e-4,6000@3e-5,15000@1e-4] [--out=runs/qat_schedule]
 
 Each model is fine-tuned with `tfsr-export --quantize=int8_qat` settings
@@ -28,7 +28,7 @@ def parse_schedules(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="zoo:x2,runs/tiny_x2/searched_2.3g/model.keras")
+    parser.add_argument("--models", default="zoo:x2,runs/tiny_x2/searched_1.7-2.3g/model.keras")
     parser.add_argument("--schedules", default="2000@1e-4,6000@1e-4,6000@3e-5,15000@1e-4")
     parser.add_argument("--out", default="runs/qat_schedule")
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 (bench/tiny_x2.py runs them all and prints the comparison table).
 
     tfsr-train --config=configs/tiny_x2.py:ecbsr --workdir=runs/tiny_x2/ecbsr
-    tfsr-train --config=configs/tiny_x2.py --arch=runs/tiny_x2/search_2.3g/top/1_trial_NN.json --workdir=...
+    tfsr-train --config=configs/tiny_x2.py --arch=runs/tiny_x2/search_1.7-2.3g/top/1_trial_NN.json --workdir=...
 
 The budget, the same for every row: 10,000 steps of batch 16, 32x32 LR
 patches (64x64 HR), Adam 1e-3 with cosine decay to 1e-5, an exponential

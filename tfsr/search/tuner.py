@@ -122,10 +122,8 @@ class ProxyTuner(PatientTuner):
         # same whenever and wherever it is proposed.
         keras.utils.set_random_seed(int(self.proxy.seed) + spec.fingerprint() % 2**30)
         model = build_model(spec)
-        # The proxy's own recipe (config.proxy: schedule, EMA, loss), as
-        # tfsr-train reads config.train: a constant rate ranks nets by how
-        # noisy their last steps are, and re-parameterized blocks (faster
-        # effective steps) last behind plain convs they beat when trained out.
+        # The proxy's own recipe (config.proxy: rate and schedule, EMA, loss),
+        # read as tfsr-train reads config.train, so the config means what it says.
         model.compile(optimizer=make_optimizer(self.proxy), loss=make_loss(self.proxy))
         watch = _DivergenceWatch()
         try:

@@ -46,7 +46,7 @@ class ParetoOracle(MultiObjectiveOracle):
     min_mult_adds: a cost floor (None: none): with a ceiling, a band.  A
         search for the best net *at* a cost spends its trials there instead
         of spreading them down the whole front (24 trials under 2.3G with
-        no floor went mostly to 8-channel nets of 0.4-1.3G).
+        no floor went mostly to 8-channel nets of 0.4-1.4G).
     lr_size: `(h, w)` LR input size the mult-adds are counted for.
     mutation_mix: weights of {"random", "flops", "params", "rl"}; "rl": 0
         gives pure NSGA-II.

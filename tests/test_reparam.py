@@ -100,6 +100,9 @@ def test_adam_moves_no_deployed_kernel_more_than_three_times_as_fast_as_a_plain_
     # as a plain conv's, an ecb stem reading one channel 8x: at the search
     # proxy's learning rate most such nets died.  A 16-channel ecb block
     # (2.8x) is left alone: that speed is what its training form adds.
+    # Seeded: a one-channel stem has few kernel entries, so its measured rate
+    # moves by about 10% with the initialization (2.38-2.89 over 8 seeds).
+    keras.utils.set_random_seed(0)
     layer = {"ecb": EdgeOrientedConv, "collapsible": CollapsibleConv}[block](16, 3, step_scale=1.0)
     layer.build((None, 8, 8, 1 if block == "ecb" else 16))
     assert _descent_rate(layer, rng) > 5.0

@@ -25,7 +25,6 @@ Prints the table with each proxy's Spearman correlation to the full runs.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -34,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TFSR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 sys.path.insert(0, ROOT)
 
+import tiny_x2 as tiny_x2_bench  # noqa: E402  (bench/tiny_x2.py, before configs/ joins the path)
 from tfsr.arch import zoo  # noqa: E402
 
 
@@ -61,25 +61,19 @@ def spearman(a, b):
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def trained_psnr(out, key, spec):
-    """Set5 PSNR of `spec` after configs/tiny_x2.py (trained into OUT/key unless there)."""
-    from tfsr.data.evalsets import load_eval_set
+def trained_psnr(out, spec, pairs):
+    """Set5 PSNR (`pairs`) of `spec` after configs/tiny_x2.py, trained into
+    OUT/<spec name> unless there (as bench/tiny_x2.py trains its rows)."""
     from tfsr.evaluation import evaluate
     from tfsr.inference import KerasUpscaler
     from tfsr.runs import load_trained, spec_for_model
 
-    workdir = os.path.join(out, key)
-    model_path = os.path.join(workdir, "model.keras")
-    if not os.path.exists(model_path):
-        os.makedirs(workdir, exist_ok=True)
-        spec_path = os.path.join(workdir, "arch.json")
+    spec_path = os.path.join(out, spec.name, "arch.json")
+    if not os.path.exists(spec_path):
+        os.makedirs(os.path.dirname(spec_path), exist_ok=True)
         spec.save(spec_path)
-        cmd = [sys.executable, os.path.join(ROOT, "tools", "train.py"), "--config=configs/tiny_x2.py",
-               f"--arch={spec_path}", f"--workdir={workdir}"]  # fmt: skip
-        print(f"  $ {' '.join(cmd[1:])}", flush=True)
-        subprocess.run(cmd, check=True, cwd=ROOT)
+    model_path = tiny_x2_bench.train(out, spec.name, spec_path)
     model = load_trained(model_path, spec_for_model(model_path))
-    pairs = load_eval_set(os.path.join(os.path.dirname(ROOT), "shared", "data", "val", "Set5", "x2"), 2)
     return evaluate(KerasUpscaler(model, scale=2), pairs, 2)["mean"]["psnr"]
 
 
@@ -122,10 +116,13 @@ def main():
                 save()
             print(f"  {name}, {schedule}@{steps}: {scores[key]:.2f} dB", flush=True)
 
+    from tfsr.data.evalsets import load_eval_set
+
+    set5 = load_eval_set(os.path.join(os.path.dirname(ROOT), "shared", "data", "val", "Set5", "x2"), 2)
     for name, make in NETS.items():
         key = f"{name}|full"
         if key not in scores:
-            scores[key] = trained_psnr(args.out, make().name, make())
+            scores[key] = trained_psnr(args.out, make(), set5)
             save()
         print(f"  {name}, full recipe: {scores[key]:.2f} dB", flush=True)
     columns = [f"{s}@{n}" for s, n in proxies]

@@ -1,6 +1,7 @@
 """Searching what ships: measured int8 latency as a ceiling and an
 objective, and the int8 file's PSNR as a candidate's score."""
 
+import dataclasses
 import json
 import os
 
@@ -124,10 +125,17 @@ def test_features_price_prelu_apart_and_relu_fused():
     pixels = SMALL[0] * SMALL[1] / 1e9
     assert relu[i["conv_kxk"]] == pytest.approx(9 * (16 + 3 * 16 * 16 + 16 * 4) * pixels)
     assert prelu[i["conv_kxk"]] == pytest.approx(9 * (32 + 3 * 32 * 32 + 32 * 4) * pixels)
-    # A PReLU read by an add stays one: priced per output element.
+    # A residual add read by a conv becomes a concat of the two split PReLUs it sums (2 x 32 channels).
+    megapixels = SMALL[0] * SMALL[1] / 1e6
     residual = plain(16, 3, "prelu")
     residual.cells[0].residual = True
-    assert features(residual, SMALL)[i["prelu"]] == pytest.approx(2 * 16 * SMALL[0] * SMALL[1] / 1e6)
+    f = features(residual, SMALL)
+    assert f[i["prelu"]] == 0 and f[i["concat"]] - prelu[i["concat"]] == pytest.approx(64 * megapixels)
+    # A PReLU read by an add that another add reads stays one, priced per output element: here
+    # the stem's, the first cell's and the second's; the third cell's feeds the tail conv alone.
+    chained = plain(16, 1, "prelu")
+    chained.cells = [dataclasses.replace(chained.cells[0], residual=r) for r in (True, True, False)]
+    assert features(chained, SMALL)[i["prelu"]] == pytest.approx(3 * 16 * megapixels)
 
 
 def test_nonnegative_fit_recovers_known_coefficients():

@@ -24,9 +24,24 @@ full size of ReLU(-z) (ECBSR's last slopes are below 0.04; that form lost
 resolution.  The price is mult-adds: a conv between two split PReLUs
 reads and writes twice the channels, four times the work.
 
+A sum of such PReLUs read only by convs (a long residual: `h + s`, both
+PReLU outputs, into the tail conv) is split too, by turning the add into a
+concat that its readers sum over:
+
+    before                                   after
+
+    PReLU(a) ─┐                              ReLU (2F) ─┐
+              add ── conv(V, c)                         concat (4F) ── conv([V; -sign(a) V; V; -sign(b) V], c)
+    PReLU(b) ─┘                              ReLU (2F) ─┘
+
+The readers' work doubles again, and int8 needs one scale for the concat's
+inputs, but the add's rounding goes with the PReLUs'.
+
 The rewrite applies to a PReLU whose input is a plain conv read by nothing
-else and whose readers are all plain or transposed convs; any other PReLU
-(read by an add, a concat, a pixel shuffle, or after a grouped conv) stays.
+else and whose readers are all plain or transposed convs, or such adds
+(each input a PReLU the rewrite applies to, each reader a plain or
+transposed conv); any other PReLU (read by a concat, a pixel shuffle, an
+add read by something else, or after a grouped conv) stays.
 `split_prelu_graph` rewrites a (deployed) op graph, `split_prelu_weights`
 its weights; both are pure functions of what they are given, and
 `int8_graph(spec)` is the deployed graph rewritten.
@@ -69,9 +84,41 @@ def acts_between_convs(graph, kinds):
     return names
 
 
+def _reads_channels_linearly(op):
+    return _is_plain_conv(op) or op.kind == "deconv"
+
+
+def split_plan(graph):
+    """(PReLU op names, add op names) of a deployed `graph` that the rewrite
+    splits and turns into concats, each in graph order.
+
+    The two depend on each other (an add is bridged only if all its inputs
+    are split; a PReLU read by an add only if the add is bridged), so the
+    plan starts from every PReLU after a plain conv read by nothing else and
+    drops the ones with another reader until nothing changes."""
+    readers = _consumers(graph)
+    prelus = set()
+    for op in graph.ops:
+        if op.kind == "act" and op.attrs["kind"] == "prelu":
+            producer = graph[op.inputs[0]]
+            if _is_plain_conv(producer) and [r.name for r in readers[producer.name]] == [op.name]:
+                prelus.add(op.name)
+    while True:
+        adds = {op.name for op in graph.ops
+                if op.kind == "add" and readers[op.name] and all(i in prelus for i in op.inputs)
+                and all(_reads_channels_linearly(r) for r in readers[op.name])}  # fmt: skip
+        kept = {name for name in prelus
+                if readers[name] and all(_reads_channels_linearly(r) or r.name in adds for r in readers[name])}  # fmt: skip
+        if kept == prelus:
+            break
+        prelus = kept
+    in_order = [op.name for op in graph.ops]
+    return sorted(prelus, key=in_order.index), sorted(adds, key=in_order.index)
+
+
 def splittable_prelus(graph):
     """Names of the PReLU ops of `graph` (a deployed `OpGraph`) the rewrite applies to."""
-    return acts_between_convs(graph, ("prelu",))
+    return split_plan(graph)[0]
 
 
 def int8_graph(spec):
@@ -84,14 +131,17 @@ def split_prelu_graph(graph):
 
     Op names, order and inputs are unchanged (the PReLU op keeps its name,
     as kind `act` / `relu`), so weights still map by name."""
-    split = set(splittable_prelus(graph))
-    doubled = {graph[name].inputs[0] for name in split}
+    prelus, adds = map(set, split_plan(graph))
+    doubled = {graph[name].inputs[0] for name in prelus}
     rewritten = OpGraph()
     for op in graph.ops:
         if op.name in doubled:
             op = dataclasses.replace(op, channels=2 * op.channels, attrs={**op.attrs, "filters": 2 * op.attrs["filters"]})
-        elif op.name in split:
+        elif op.name in prelus:
             op = dataclasses.replace(op, channels=2 * op.channels, attrs={"kind": "relu", "split_from": "prelu"})
+        elif op.name in adds:
+            op = dataclasses.replace(op, kind="concat", channels=2 * op.channels * len(op.inputs),
+                                     attrs={"split_from": "add"})  # fmt: skip
         rewritten._append(op)
     return rewritten
 
@@ -103,24 +153,31 @@ def split_prelu_weights(graph, weights):
     (k, k, in, out) and bias; transposed conv kernel (k, k, out, in) and
     bias; PReLU slopes (1, 1, channels)).  Returns the same for the
     rewritten graph: the split PReLUs have no weights left."""
-    split = splittable_prelus(graph)
-    slopes_of_producer = {graph[name].inputs[0]: np.ravel(weights[name][0]) for name in split}
-    slopes_read_by = {}  # reader op name -> per-channel slopes of the split PReLU it reads
-    for name in split:
-        for op in graph.ops:
-            if name in op.inputs:
-                slopes_read_by[op.name] = np.ravel(weights[name][0])
+    prelus, adds = split_plan(graph)
+    slopes = {name: np.ravel(weights[name][0]) for name in prelus}
+    slopes_of_producer = {graph[name].inputs[0]: slopes[name] for name in prelus}
+    # reader op name -> the slopes of the split PReLUs it reads, one array per
+    # PReLU in the order of its (concatenated) input channels
+    slopes_read_by = {}
+    for op in graph.ops:
+        if op.inputs and op.inputs[0] in prelus:
+            slopes_read_by[op.name] = [slopes[op.inputs[0]]]
+        elif op.inputs and op.inputs[0] in adds:
+            slopes_read_by[op.name] = [slopes[name] for name in graph[op.inputs[0]].inputs]
     result = {}
     for name, arrays in weights.items():
-        if name in split:
+        if name in prelus:
             continue
         arrays = [np.asarray(a) for a in arrays]
-        if name in slopes_read_by:
-            kernel, sign = arrays[0], np.sign(slopes_read_by[name])
+        if name in slopes_read_by and graph[name].kind in ("conv", "deconv"):
+            kernel = arrays[0]
             in_axis = 3 if graph[name].kind == "deconv" else 2
             shape = [1, 1, 1, 1]
-            shape[in_axis] = sign.size
-            arrays[0] = np.concatenate([kernel, -kernel * sign.reshape(shape)], axis=in_axis)
+            parts = []
+            for sign in map(np.sign, slopes_read_by[name]):
+                shape[in_axis] = sign.size
+                parts += [kernel, -kernel * sign.reshape(shape)]
+            arrays[0] = np.concatenate(parts, axis=in_axis)
         if name in slopes_of_producer:
             (kernel, bias), scale = arrays, np.abs(slopes_of_producer[name])
             arrays = [np.concatenate([kernel, -kernel * scale], axis=3), np.concatenate([bias, -bias * scale])]

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import subprocess
@@ -9,9 +10,11 @@ import pytest
 import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
-from tfsr.arch import ArchSpec, SpecError, build_model, count, zoo
+from tfsr.arch import ArchSpec, SpecError, build_model, count, lower, zoo
 from tfsr.search.space import FalsrSpace
 from tfsr.search.tpsr_space import TpsrSpace
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def random_specs(n, seed=0, scale=2, space=None):
@@ -124,6 +127,24 @@ def test_spec_json_round_trip(tmp_path):
         # Fields at their defaults stay out of the file, so older spec files read back unchanged.
         merges = {c.get("merge") for c in spec.to_dict()["cells"]}
         assert merges == ({"sum"} if spec.name.startswith("tpsr") else {None})
+
+
+def test_fingerprint_is_the_architecture_not_how_its_links_are_written():
+    spec = ArchSpec.load(os.path.join(ROOT, "configs", "specs", "tiny_x2_searched_2.3g.json"))
+    assert spec.cells[0].inputs == [0] and spec.upsampler.inputs == [1]  # the default links, written out
+    implicit = ArchSpec.from_dict(spec.to_dict())
+    implicit.cells[0].inputs, implicit.upsampler.inputs = None, None
+    implicit.name = "another name"
+    assert implicit.fingerprint() == spec.fingerprint()
+    assert lower(implicit).ops == lower(spec).ops  # the same network
+    # A link that is not the default changes the network and the hash.
+    chain = ArchSpec.from_dict(spec.to_dict())
+    chain.cells.append(dataclasses.replace(chain.cells[0], inputs=None))
+    chain.upsampler.inputs = None
+    dense = ArchSpec.from_dict(chain.to_dict())
+    dense.cells[1].inputs = [0, 1]  # the stem's output and the first cell's, concatenated
+    assert lower(dense).ops != lower(chain).ops
+    assert dense.fingerprint() != chain.fingerprint()
 
 
 @pytest.mark.parametrize(

@@ -178,8 +178,16 @@ class ArchSpec:
             f.write(self.to_json(indent=2) + "\n")
 
     def fingerprint(self):
-        """A stable 32-bit hash of the architecture (the name left out)."""
+        """A stable 32-bit hash of the architecture: the name left out, and a
+        macro link to the node just before (the default) hashed as no link,
+        so the two spellings of one network hash alike.  The proxy seeds a
+        candidate's initialization with it: with the link written out, the
+        band search scored ECBSR-M4C16's `collapsible` net with a long
+        residual 35.66 dB, written without it 35.88."""
         data = {k: v for k, v in self.to_dict().items() if k != "name"}
+        for node, default in [*zip(data["cells"], range(len(self.cells))), (data["upsampler"], len(self.cells))]:
+            if node.get("inputs") is not None and list(node["inputs"]) == [default]:
+                node["inputs"] = None  # as to_dict writes an unlinked node: its hash as before
         return zlib.crc32(json.dumps(data, sort_keys=True).encode())
 
     # ---- resolved macro links ---------------------------------------------

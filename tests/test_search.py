@@ -256,6 +256,23 @@ def test_the_proxy_trains_with_its_configs_recipe_and_scores_the_averaged_weight
     assert tuner.score_spec(spec, None)["psnr"] == pytest.approx(score, abs=1e-6)
 
 
+def test_proxy_seeds_average_that_many_independent_proxy_trainings(tmp_path):
+    from tfsr.arch import zoo
+
+    spec = zoo.ecbsr(m=1, c=8)
+    single = {}
+    for seed in (3, 4):
+        cfg = tiny_config()
+        cfg.proxy.seed = seed
+        single[seed] = make_tuner(cfg, str(tmp_path / f"seed{seed}")).score_spec(spec, None)["psnr"]
+    assert abs(single[3] - single[4]) > 1e-4  # the seed changes the patches and the initialization
+    cfg = tiny_config()
+    cfg.proxy.update(seed=3, seeds=2)
+    averaged = make_tuner(cfg, str(tmp_path / "both")).score_spec(spec, None)
+    assert averaged["psnr"] == pytest.approx((single[3] + single[4]) / 2, abs=1e-6)
+    assert set(averaged) == {"psnr", "mult_adds", "params"}
+
+
 def test_a_cost_band_keeps_every_proposal_between_floor_and_ceiling(tmp_path):
     import keras_tuner
 

@@ -121,6 +121,7 @@ def search_config():
     )
     config.proxy = train_config()  # incomplete training of each candidate
     config.proxy.update({"steps": 300, "batch_size": 16, "patch_size": 24, "learning_rate": 2e-3})
+    config.proxy.seeds = 1  # proxy trainings per candidate, from seeds seed .. seed + seeds - 1; PSNR averaged
     return config
 
 

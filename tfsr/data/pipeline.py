@@ -9,6 +9,7 @@ pixels live in a ragged tensor, so every later step is graph code that
 tf.data runs in parallel.
 """
 
+import copy
 import functools
 
 import numpy as np
@@ -82,6 +83,13 @@ class PatchDataset:
         if self.color == "y":
             lr, hr = rgb_to_y(lr), rgb_to_y(hr)
         return lr, hr
+
+    def with_seed(self, seed):
+        """The same images and settings with another patch stream (`seed`
+        sets the shuffle, the crops and the flips)."""
+        other = copy.copy(self)
+        other.seed = int(seed)
+        return other
 
     def dataset(self, start=0):
         """The endless, batched, prefetched `tf.data.Dataset`, from batch `start` on."""

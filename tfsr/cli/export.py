@@ -34,10 +34,11 @@ flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file or Save
 flags.DEFINE_string("train_data", None, "Images for int8 calibration and QAT, comma-separated (default: bundled).")
 flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR (default: bundled).")
 flags.DEFINE_integer("representative_samples", 200, "Calibration patches for --quantize=int8.")
-flags.DEFINE_enum("calibration", "minmax", ["minmax", "percentile", "mse"],
+flags.DEFINE_enum("calibration", "best", ["best", "minmax", "percentile", "mse"],
                   "How int8 activation ranges are set from the calibration patches: the extremes seen, the "
-                  "0.01/99.99% percentiles, or the clipping with the least quantization error. With int8_qat: the "
-                  "ranges QAT starts from (the file keeps the set that scores best after it).")  # fmt: skip
+                  "0.01/99.99% percentiles, the clipping with the least quantization error, or best: each of "
+                  "those, keeping the file that scores highest on whole training images. With int8_qat: the "
+                  "ranges QAT starts from (best: min/max; the file keeps the set that scores best after it).")  # fmt: skip
 flags.DEFINE_boolean("split_prelu", True, "Calibrated files (int8, int8_qat, int16x8): compute each PReLU between "
                      "convs as ReLUs on twice the channels, exactly (one int8 rounding per conv instead of two, "
                      "and ReLU fuses into the conv). --nosplit_prelu keeps the PRELU ops.")  # fmt: skip

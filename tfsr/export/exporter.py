@@ -13,6 +13,7 @@ from tfsr.errors import UserError
 
 # Whole training images (centre crops of at most this many HR pixels a side) that pick the ranges a QAT file keeps
 RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE = 12, 384
+BEST_CALIBRATION = "best"  # every calibration method tried, the int8 file keeping the best (see `export`)
 
 
 @dataclasses.dataclass
@@ -51,7 +52,7 @@ def export(
     train_data=None,
     val_pairs=(),
     representative_samples=200,
-    calibration="minmax",
+    calibration="best",
     qat_steps=6000,
     qat_learning_rate=3e-5,
     model_name=None,
@@ -69,9 +70,13 @@ def export(
         calibration: how activation ranges are set from the calibration
             patches (`CALIBRATION_METHODS`): "minmax", "percentile" or
             "mse", set on the TFMOT fake-quant model, which then converts
-            with exactly those ranges (`tflite.calibrated_int8_model`).  For int8_qat,
-            the ranges QAT starts from; the file keeps whichever set fits
-            the fine-tuned weights best (`deployable_qat_model`).
+            with exactly those ranges (`tflite.calibrated_int8_model`), or
+            "best": each of them, the int8 file keeping the one that scores
+            highest on whole training images
+            (`tflite.best_calibrated_int8_model`).  For int8_qat, the
+            ranges QAT starts from ("best": min/max); the file keeps
+            whichever set fits the fine-tuned weights best
+            (`deployable_qat_model`).
         val_pairs: `EvalPair`s for the before/after PSNR.
         max_pixels: the SavedModel's request bound in LR pixels (None: its default).
         split_prelu: calibrated files (int8, int8_qat, int16x8) compute each
@@ -87,6 +92,7 @@ def export(
     if fmt == "tflite":
         from tfsr.export import tflite
         from tfsr.export.tfkeras_model import (
+            CALIBRATION_METHODS,
             build_tfkeras_model,
             copy_weights,
             deployable_qat_model,
@@ -101,8 +107,9 @@ def export(
             representative = tflite.representative_patches(train_data, representative_samples)
         if quantize == "int8_qat":
             log(f"quantization-aware fine-tuning for {qat_steps} steps (TFMOT, tf_keras)")
+            start = "minmax" if calibration == BEST_CALIBRATION else calibration
             qat_model = quantize_model(spec, model, calibration=representative, native_groups=False,
-                                       method=calibration, split_prelu=split_prelu)  # fmt: skip
+                                       method=start, split_prelu=split_prelu)  # fmt: skip
             qat_model = tflite.qat_finetune(qat_model, train_data, qat_steps, qat_learning_rate, log=log)
             # Same weights, grouped convs (the faster int8 layout), the best of several range sets.
             pairs = tflite.training_images(train_data, RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE)
@@ -112,9 +119,10 @@ def export(
                 + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
         elif quantize == "int8":
             pairs = tflite.training_images(train_data, RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE)
-            tfk_model, channels, psnr = tflite.best_calibrated_int8_model(model, spec, representative, pairs,
-                                                                          calibration, split_prelu)  # fmt: skip
-            log(f"channel ranges: {channels} (PSNR on {len(pairs)} training images: "
+            methods = CALIBRATION_METHODS if calibration == BEST_CALIBRATION else (calibration,)
+            tfk_model, ranges, psnr = tflite.best_calibrated_int8_model(model, spec, representative, pairs,
+                                                                        methods, split_prelu)  # fmt: skip
+            log(f"activation ranges: {ranges} (PSNR on {len(pairs)} training images: "
                 + ", ".join(f"{name} {value:.3f}" for name, value in psnr.items()) + " dB)")  # fmt: skip
         else:
             # Grouped convs split into per-group convs: faster in float (int8 files,

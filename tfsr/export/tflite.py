@@ -191,21 +191,31 @@ def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu
     return quantize_model(spec, model, calibration, native_groups=True, method=method, split_prelu=split_prelu)
 
 
-def best_calibrated_int8_model(model, spec, calibration, pairs, method="minmax", split_prelu=True):
-    """`calibrated_int8_model` with the channels as trained and equalized
-    (`tfsr.arch.equalize`), whichever int8 file scores the higher Y PSNR on
-    `pairs` (`EvalPair`s of whole training images, as QAT's range choice);
-    returns (model, "equalized" or "as trained", {name: PSNR}).
+def best_calibrated_int8_model(model, spec, calibration, pairs, methods=("minmax",), split_prelu=True):
+    """`calibrated_int8_model` with each range method of `methods` (a name
+    or a sequence of `CALIBRATION_METHODS`) and the channels as trained and
+    equalized (`tfsr.arch.equalize`), whichever int8 file scores the
+    highest Y PSNR on `pairs` (`EvalPair`s of whole training images, as
+    QAT's range choice); returns (model, its name, e.g. "mse, equalized",
+    {name: PSNR}).
 
-    Why both: equalizing took FSRCNN's file (x2, 10k steps) from a 0.763 /
-    0.387 dB drop on Set5 / Set14 to 0.201 / 0.103, but the zoo's x2 ABPN,
-    whose ReLU channels are already even, from 0.075 / 0.042 to 0.068 /
-    0.045 (bench/equalize.py), and on random nets it can lose (narrow channels' readers then
-    hold small weights, which per-channel weight scales round coarsely)."""
-    candidates = {
-        "as trained": calibrated_int8_model(model, spec, calibration, method, split_prelu, equalize=False),
-        "equalized": calibrated_int8_model(model, spec, calibration, method, split_prelu, equalize=True),
-    }
+    Why both channel forms: equalizing took FSRCNN's file (x2, 10k steps)
+    from a 0.763 / 0.387 dB drop on Set5 / Set14 to 0.201 / 0.103, but the
+    zoo's x2 ABPN, whose ReLU channels are already even, from 0.075 / 0.042
+    to 0.068 / 0.045 (bench/equalize.py), and on random nets it can lose
+    (narrow channels' readers then hold small weights, which per-channel
+    weight scales round coarsely).  Why several methods: min/max ranges
+    suit the ReLU nets with an anchor (zoo:x2 0.075 against 0.10-0.13 with
+    the others), MSE ranges SESR-M5 and the searched <= 9.5G net (0.094 /
+    0.064 and 0.090 / 0.056 against min/max's 0.108 / 0.057 and 0.103 /
+    0.053); the 12-image PSNR picked MSE for both (README, "PReLU split
+    through the long residual")."""
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    candidates = {}
+    for method in methods:
+        for channels, equalize in (("as trained", False), ("equalized", True)):
+            candidates[f"{method}, {channels}"] = calibrated_int8_model(model, spec, calibration, method, split_prelu,
+                                                                        equalize=equalize)  # fmt: skip
     psnr = {name: int8_file_psnr(m, calibration, pairs, spec.scale) for name, m in candidates.items()}
     best = max(psnr, key=psnr.get)
     return candidates[best], best, psnr

@@ -14,8 +14,8 @@ import threading
 import time
 
 import keras
-import numpy as np
 import keras_tuner
+import numpy as np
 
 from tfsr.arch import build_model, count
 from tfsr.evaluation import evaluate

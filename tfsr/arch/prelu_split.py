@@ -66,26 +66,25 @@ def _is_plain_conv(op):
     return op.kind == "conv" and op.attrs["groups"] == 1
 
 
+def _reads_channels_linearly(op):
+    return _is_plain_conv(op) or op.kind == "deconv"
+
+
+def _after_own_plain_conv(graph, readers, op):
+    """Whether `op`'s input is a plain conv read by `op` alone."""
+    producer = graph[op.inputs[0]]
+    return _is_plain_conv(producer) and [r.name for r in readers[producer.name]] == [op.name]
+
+
 def acts_between_convs(graph, kinds):
     """Names of the activation ops of `kinds` in a deployed `graph` whose
     input is a plain conv read by nothing else and whose readers are all
     plain or transposed convs: where a per-channel rewrite of the producer
     and its readers changes nothing else."""
     readers = _consumers(graph)
-    names = []
-    for op in graph.ops:
-        if op.kind != "act" or op.attrs["kind"] not in kinds:
-            continue
-        producer = graph[op.inputs[0]]
-        if not _is_plain_conv(producer) or [r.name for r in readers[producer.name]] != [op.name]:
-            continue
-        if readers[op.name] and all(_is_plain_conv(r) or r.kind == "deconv" for r in readers[op.name]):
-            names.append(op.name)
-    return names
-
-
-def _reads_channels_linearly(op):
-    return _is_plain_conv(op) or op.kind == "deconv"
+    return [op.name for op in graph.ops
+            if op.kind == "act" and op.attrs["kind"] in kinds and _after_own_plain_conv(graph, readers, op)
+            and readers[op.name] and all(_reads_channels_linearly(r) for r in readers[op.name])]  # fmt: skip
 
 
 def split_plan(graph):
@@ -97,12 +96,8 @@ def split_plan(graph):
     plan starts from every PReLU after a plain conv read by nothing else and
     drops the ones with another reader until nothing changes."""
     readers = _consumers(graph)
-    prelus = set()
-    for op in graph.ops:
-        if op.kind == "act" and op.attrs["kind"] == "prelu":
-            producer = graph[op.inputs[0]]
-            if _is_plain_conv(producer) and [r.name for r in readers[producer.name]] == [op.name]:
-                prelus.add(op.name)
+    prelus = {op.name for op in graph.ops
+              if op.kind == "act" and op.attrs["kind"] == "prelu" and _after_own_plain_conv(graph, readers, op)}  # fmt: skip
     while True:
         adds = {op.name for op in graph.ops
                 if op.kind == "add" and readers[op.name] and all(i in prelus for i in op.inputs)
@@ -169,7 +164,7 @@ def split_prelu_weights(graph, weights):
         if name in prelus:
             continue
         arrays = [np.asarray(a) for a in arrays]
-        if name in slopes_read_by and graph[name].kind in ("conv", "deconv"):
+        if name in slopes_read_by:  # (a conv or transposed conv: adds have no weights)
             kernel = arrays[0]
             in_axis = 3 if graph[name].kind == "deconv" else 2
             shape = [1, 1, 1, 1]

@@ -197,7 +197,8 @@ def test_int8_export_gives_the_conv_before_the_anchor_add_its_own_range(tmp_path
     model = build_model(spec)
     data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0)
     out = str(tmp_path / "abpn_int8.tflite")
-    export(model, spec, "tflite", out, quantize="int8", train_data=data, representative_samples=40, log=lambda m: None)
+    export(model, spec, "tflite", out, quantize="int8", train_data=data, representative_samples=40,
+           calibration="minmax", log=lambda m: None)  # fmt: skip
     tail = keras.Model(model.input, model.get_layer("up_conv").output)
     values = np.concatenate([np.ravel(tail(p)) for p in tflite.representative_patches(data, 40)])
     own_step = (max(values.max(), 0.0) - min(values.min(), 0.0)) / 255
@@ -226,7 +227,7 @@ def test_int8_output_is_on_the_images_grid_and_an_rgb_input_on_its_own(channels,
     data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=24, batch_size=8, seed=0, color=color)
     out = str(tmp_path / "espcn_int8.tflite")
     export(build_model(spec), spec, "tflite", out, quantize="int8", train_data=data, representative_samples=16,
-           log=lambda m: None)  # fmt: skip
+           calibration="minmax", log=lambda m: None)  # fmt: skip
     interpreter = TFLiteUpscaler(out).interpreter
     tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
     ops = interpreter._get_ops_details()
@@ -244,7 +245,7 @@ def test_int8_output_is_on_the_images_grid_and_an_rgb_input_on_its_own(channels,
 def test_export_cli_int8_uint8_io_then_evaluate_and_upscale_take_the_tflite(trained, tmp_path):
     out = tmp_path / "m_int8.tflite"
     result = run_tool("export", f"--model={trained}", "--quantize=int8", "--io_type=uint8", f"--out={out}",
-                      "--representative_samples=40")  # fmt: skip
+                      "--representative_samples=40", "--calibration=minmax")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "size:" in result.stdout and "drop" in result.stdout
     upscaler = TFLiteUpscaler(str(out))

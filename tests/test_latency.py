@@ -101,7 +101,7 @@ def test_an_int8_file_that_cannot_run_fails_the_trial_and_is_not_exported(tmp_pa
     out = tmp_path / "dead.tflite"
     with pytest.raises(UserError, match="not written: ai-edge-litert cannot run the int8 file"):
         export(model, spec, "tflite", str(out), quantize="int8", train_data=tuner.train_data,
-               representative_samples=8, log=lambda m: None)  # fmt: skip
+               representative_samples=8, calibration="minmax", log=lambda m: None)  # fmt: skip
     assert not out.exists() and not os.path.exists(str(out) + ".tmp")
 
 

@@ -116,7 +116,7 @@ def test_tfsr_export_splits_prelus_by_default_and_the_file_tracks_the_float_mode
     for split, flag in ((True, []), (False, ["--nosplit_prelu"])):
         files[split] = str(tmp_path / f"split_{split}.tflite")
         result = run_tool("export", f"--model={tmp_path / 'model.keras'}", "--quantize=int8", f"--out={files[split]}",
-                          "--representative_samples=32", *flag)  # fmt: skip
+                          "--representative_samples=32", "--calibration=minmax", *flag)  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]
     ops = {split: {d["op_name"] for d in TFLiteUpscaler(path).interpreter._get_ops_details()}
            for split, path in files.items()}  # fmt: skip

@@ -25,7 +25,8 @@ def lpips_file(tmp_path_factory):
 
 def test_tpsr_runs_every_stage_resumes_after_a_kill_and_skips_what_is_done(tmp_path, lpips_file):
     workdir = tmp_path / "tpsr"
-    args = [f"--workdir={workdir}", f"--config.lpips_weights={lpips_file}", "--config.perceptual=lpips"]
+    args = [f"--workdir={workdir}", f"--config.lpips_weights={lpips_file}", "--config.perceptual=lpips",
+            "--config.calibration=minmax"]  # fmt: skip
     # Killed (SIGKILL) once the discriminator search has started.
     proc = subprocess.Popen([sys.executable, "-m", "tfsr.cli.tpsr", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip

@@ -130,6 +130,7 @@ MISTAKES = [
     ("tpsr", ["--workdir={f}/t", "--config.lpips_weights=" + LPIPS_ALEX, "--config.perceptual=lpips",
               "--config.eval_data=/no/such/Set5"], "/no/such/Set5"),
     ("tpsr", ["--workdir={f}/t", "--config=configs/tiny_x2.py"], "not a tfsr-tpsr config"),
+    ("tpsr", ["--workdir={f}/t", "--config.calibration=max"], "--config.calibration=max: not one of best, minmax"),
     ("train_gan", ["--discriminator=srgan", "--workdir={f}/g"], "--generator is required"),
     ("train_gan", ["--generator={f}/none.keras", "--discriminator=srgan", "--workdir={f}/g"], "no such file"),
     ("train_gan", ["--generator={f}/gen/model.keras", "--discriminator=patchgan", "--workdir={f}/g"], "built-in"),

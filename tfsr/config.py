@@ -308,6 +308,9 @@ def tpsr_config():
             "perceptual": "vgg16",
             "baseline_discriminator": "srgan",  # also train against it, for comparison ("" = no)
             "quantize": "int8",  # the shipped file: int8 | int16x8 | float16 | none
+            # int8 activation ranges (tfsr-export --calibration): best (each method, the file scoring highest on
+            # training images) | minmax | percentile | mse
+            "calibration": "best",
             "generator_search": gsearch,
             "psnr": psnr,
             "discriminator_search": dsearch,

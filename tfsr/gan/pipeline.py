@@ -70,8 +70,14 @@ class TpsrPipeline:
         from tfsr.perceptual import LPIPS
         from tfsr.perceptual.losses import PerceptualLoss
 
+        from tfsr.export.exporter import BEST_CALIBRATION
+        from tfsr.export.tfkeras_model import CALIBRATION_METHODS
+
         if self.cfg.generator:
             self._check_generator()
+        if self.cfg.calibration not in (BEST_CALIBRATION, *CALIBRATION_METHODS):
+            raise UserError(f"--config.calibration={self.cfg.calibration}: not one of "
+                            + ", ".join((BEST_CALIBRATION, *CALIBRATION_METHODS)))  # fmt: skip
         if not self.cfg.lpips_weights:
             raise UserError("config.lpips_weights is required: the discriminator search is scored by LPIPS-alex")
         for flag, path, backbone in (("config.lpips_weights", self.cfg.lpips_weights, "alex"),
@@ -245,7 +251,7 @@ class TpsrPipeline:
         os.makedirs(self.path(EXPORT), exist_ok=True)
         out = self.path(EXPORT, f"generator_{self.cfg.quantize}.tflite")
         report = export(load_trained(source, spec), spec, "tflite", out, quantize=self.cfg.quantize,
-                        train_data=calibration, val_pairs=val, log=self.log)  # fmt: skip
+                        train_data=calibration, val_pairs=val, calibration=self.cfg.calibration, log=self.log)  # fmt: skip
         write_json({"file": out, "bytes": os.path.getsize(out), "lines": report.lines()}, self.path(EXPORT, "export.json"))
 
     # ---- the summary ------------------------------------------------------------

@@ -251,7 +251,8 @@ class TpsrPipeline:
         os.makedirs(self.path(EXPORT), exist_ok=True)
         out = self.path(EXPORT, f"generator_{self.cfg.quantize}.tflite")
         report = export(load_trained(source, spec), spec, "tflite", out, quantize=self.cfg.quantize,
-                        train_data=calibration, val_pairs=val, calibration=self.cfg.calibration, log=self.log)  # fmt: skip
+                        calibration=self.cfg.calibration, train_data=calibration, val_pairs=val,
+                        log=self.log)  # fmt: skip
         write_json({"file": out, "bytes": os.path.getsize(out), "lines": report.lines()}, self.path(EXPORT, "export.json"))
 
     # ---- the summary ------------------------------------------------------------

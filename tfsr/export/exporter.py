@@ -13,7 +13,11 @@ from tfsr.errors import UserError
 
 # Whole training images (centre crops of at most this many HR pixels a side) that pick the ranges a QAT file keeps
 RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE = 12, 384
-BEST_CALIBRATION = "best"  # every calibration method tried, the int8 file keeping the best (see `export`)
+# How int8 activation ranges are set from calibration patches (`tfkeras_model.calibrate_ranges`), and the
+# choice of `export(calibration=...)` that tries each, the int8 file keeping the best.  Here, not beside the
+# calibration, so that flags and config checks read them without importing TensorFlow.
+CALIBRATION_METHODS = ("minmax", "percentile", "mse")
+BEST_CALIBRATION = "best"
 
 
 @dataclasses.dataclass
@@ -92,7 +96,6 @@ def export(
     if fmt == "tflite":
         from tfsr.export import tflite
         from tfsr.export.tfkeras_model import (
-            CALIBRATION_METHODS,
             build_tfkeras_model,
             copy_weights,
             deployable_qat_model,

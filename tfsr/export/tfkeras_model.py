@@ -26,6 +26,7 @@ from tfsr.arch.graph import LEAKY_SLOPE, lower
 from tfsr.arch.prelu_split import int8_graph, split_prelu_weights
 from tfsr.arch.reparam import deployed_weights
 from tfsr.arch.spec import as_spec
+from tfsr.export.exporter import CALIBRATION_METHODS
 
 _quantize = tfmot.quantization.keras
 _quantizers = tfmot.quantization.keras.quantizers
@@ -472,7 +473,6 @@ def unify_concat_ranges(qat_model):
     return changed
 
 
-CALIBRATION_METHODS = ("minmax", "percentile", "mse")
 SAMPLES_PER_BATCH = 1 << 16  # activation values kept per layer and batch for percentile / mse
 
 

@@ -67,11 +67,9 @@ class TpsrPipeline:
     def _check_inputs(self):
         """Fails in one line, before hours of search, on a weight file or data folder that will not do."""
         from tfsr.data.root import expand
+        from tfsr.export.exporter import BEST_CALIBRATION, CALIBRATION_METHODS
         from tfsr.perceptual import LPIPS
         from tfsr.perceptual.losses import PerceptualLoss
-
-        from tfsr.export.exporter import BEST_CALIBRATION
-        from tfsr.export.tfkeras_model import CALIBRATION_METHODS
 
         if self.cfg.generator:
             self._check_generator()

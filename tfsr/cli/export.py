@@ -15,7 +15,7 @@ SavedModel folders work as --model of tfsr-evaluate and tfsr-upscale.
 import os
 
 from tfsr.cli import common
-from tfsr.export.exporter import BEST_CALIBRATION, CALIBRATION_METHODS
+from tfsr.export.exporter import BEST_CALIBRATION, CALIBRATIONS
 
 from absl import flags  # noqa: E402
 
@@ -35,7 +35,7 @@ flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file or Save
 flags.DEFINE_string("train_data", None, "Images for int8 calibration and QAT, comma-separated (default: bundled).")
 flags.DEFINE_string("val_data", None, "Validation set for the before/after PSNR (default: bundled).")
 flags.DEFINE_integer("representative_samples", 200, "Calibration patches for --quantize=int8.")
-flags.DEFINE_enum("calibration", BEST_CALIBRATION, [BEST_CALIBRATION, *CALIBRATION_METHODS],
+flags.DEFINE_enum("calibration", BEST_CALIBRATION, list(CALIBRATIONS),
                   "How int8 activation ranges are set from the calibration patches: the extremes seen, the "
                   "0.01/99.99% percentiles, the clipping with the least quantization error, or best: each of "
                   "those, keeping the file that scores highest on whole training images. With int8_qat: the "

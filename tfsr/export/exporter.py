@@ -18,6 +18,7 @@ RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE = 12, 384
 # calibration, so that flags and config checks read them without importing TensorFlow.
 CALIBRATION_METHODS = ("minmax", "percentile", "mse")
 BEST_CALIBRATION = "best"
+CALIBRATIONS = (BEST_CALIBRATION, *CALIBRATION_METHODS)  # what export(calibration=...) takes
 
 
 @dataclasses.dataclass

@@ -67,15 +67,14 @@ class TpsrPipeline:
     def _check_inputs(self):
         """Fails in one line, before hours of search, on a weight file or data folder that will not do."""
         from tfsr.data.root import expand
-        from tfsr.export.exporter import BEST_CALIBRATION, CALIBRATION_METHODS
+        from tfsr.export.exporter import CALIBRATIONS
         from tfsr.perceptual import LPIPS
         from tfsr.perceptual.losses import PerceptualLoss
 
         if self.cfg.generator:
             self._check_generator()
-        if self.cfg.calibration not in (BEST_CALIBRATION, *CALIBRATION_METHODS):
-            raise UserError(f"--config.calibration={self.cfg.calibration}: not one of "
-                            + ", ".join((BEST_CALIBRATION, *CALIBRATION_METHODS)))  # fmt: skip
+        if self.cfg.calibration not in CALIBRATIONS:
+            raise UserError(f"--config.calibration={self.cfg.calibration}: not one of {', '.join(CALIBRATIONS)}")
         if not self.cfg.lpips_weights:
             raise UserError("config.lpips_weights is required: the discriminator search is scored by LPIPS-alex")
         for flag, path, backbone in (("config.lpips_weights", self.cfg.lpips_weights, "alex"),

@@ -24,9 +24,10 @@ demo: install
 	$(BIN)/python tools/demo.py --workdir=$(DEMO_DIR)
 
 # One worker per core (at most 4: each holds a TensorFlow); a file's tests share a worker,
-# so module fixtures (the CLI error table, the trained models) are made once.
+# so module fixtures (the CLI error table, the trained models) are made once.  Files go to
+# workers heaviest first (tests/conftest.py orders them; xdist would order them by test count).
 test: install
-	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile --no-loadscope-reorder
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -96,6 +96,29 @@ def test_every_block_type_is_priced_exactly():
             assert count(spec, (9, 11)).mult_adds == profiler_conv_mult_adds(model, (9, 11), 1), block
 
 
+def test_pixel_attention_gates_its_input_by_a_sigmoid_of_a_1x1_conv(rng):
+    spec = ArchSpec.from_dict({
+        "scale": 2, "stem": {"filters": 8, "kernel": 3, "activation": "prelu"},
+        "cells": [{"block": "pixel_attention", "channels": 8}],
+        "upsampler": {"type": "subpixel", "kernel": 3, "global_skip": "anchor"},
+    })  # fmt: skip
+    model = build_model(spec)
+    for w in model.weights:
+        w.assign(rng.normal(0, 0.5, w.shape).astype("float32"))
+    x = rng.random((1, 9, 11, 1)).astype(np.float32)
+    stem_out = keras.Model(model.input, model.get_layer("stem_prelu").output)(x)
+    gate_conv = model.get_layer("cell1_r1_pa_conv")
+    kernel, bias = (np.asarray(v) for v in gate_conv.weights)
+    gate = 1 / (1 + np.exp(-(np.einsum("nhwc,cd->nhwd", np.asarray(stem_out), kernel[0, 0]) + bias)))
+    gated = keras.Model(model.input, model.get_layer("cell1_r1_pa_out").output)(x)
+    np.testing.assert_allclose(np.asarray(gated), np.asarray(stem_out) * gate, atol=1e-5)
+    cost = count(spec, (9, 11))
+    assert cost.params == model.count_params()
+    assert cost.mult_adds == profiler_conv_mult_adds(model, (9, 11), 1)
+    with pytest.raises(SpecError, match="gates in place"):
+        ArchSpec.from_dict({**spec.to_dict(), "cells": [{"block": "pixel_attention", "channels": 16}]})
+
+
 def test_fsrcnn_matches_published_figures():
     cost = count(zoo.fsrcnn(2), (480, 480))
     assert round(cost.mult_adds / 1e9, 1) == 6.0  # "6.0G" in FALSR/FSRCNN tables

@@ -15,7 +15,7 @@ from PIL import Image
 from conftest import ROOT, run_tool
 from tfsr import samples
 from tfsr.arch import ArchSpec, build_model, zoo
-from tfsr.arch.registry import BLOCKS, UPSAMPLERS
+from tfsr.arch.registry import BLOCKS, UPSAMPLERS, GateBlock
 from tfsr.config import train_config
 from tfsr.data.evalsets import load_eval_set
 from tfsr.data.pipeline import PatchDataset
@@ -31,6 +31,7 @@ def every_op_specs():
     global skip, both merge modes, a re-parameterizable stem and tail, and a
     clipped output."""
     blocks = sorted(BLOCKS)
+    in_place = {"distill"} | {name for name, cls in BLOCKS.items() if issubclass(cls, GateBlock)}
     activations = ["relu", "prelu", "tanh", "leaky_relu"]
     # One variant per upsampler, each with its own global skip (subpixel's is the anchor).
     others = [u for u in sorted(UPSAMPLERS) if u != "subpixel"]
@@ -40,8 +41,8 @@ def every_op_specs():
         cells = [
             {"block": b, "channels": 16, "kernel": 3, "repeats": 1 + (i % 2), "residual": i % 2 == 1,
              "activation": activations[(i + k) % len(activations)],
-             # distill and esa work in place: they read one node of their own width.
-             "inputs": [i] if b in ("distill", "esa") else list(range(i + 1)),
+             # distill and the gates work in place: they read one node of their own width.
+             "inputs": [i] if b in in_place else list(range(i + 1)),
              "merge": "sum" if k == 0 else "concat",  # TPSR's summed links in one variant
              "options": {"esa": True} if b == "distill" else {}}
             for i, b in enumerate(blocks)

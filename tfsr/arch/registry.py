@@ -65,6 +65,24 @@ class Block:
         return None
 
 
+class GateBlock(Block):
+    """A block that multiplies its input in place by a gate it computes from
+    it (`esa`, `pixel_attention`): it reads as many channels as it writes,
+    and the cell's activation is not used.  `OPTIONS`: the keyword arguments
+    of `check_options` for its options."""
+
+    OPTIONS = {}
+
+    @classmethod
+    def check(cls, cell, in_channels):
+        problem = cls.check_options(cell, **cls.OPTIONS)
+        if problem:
+            return problem
+        if in_channels != cell.channels:
+            return f"reads {in_channels} channels but gates in place: its input must have channels={cell.channels}."
+        return None
+
+
 class ReparamBlock(Block):
     """A block whose conv is re-parameterizable (`tfsr.arch.reparam`).
 

@@ -9,5 +9,6 @@ from tfsr.arch.blocks import (  # noqa: F401
     esa,
     group_conv,
     inverted_bottleneck,
+    pixel_attention,
     sepconv,
 )

@@ -15,7 +15,7 @@ grid (ceil(H / 2), then ceil(H / 6)) is exact.  The cell's activation is
 not used: ESA's own are fixed (relu inside, sigmoid gate).
 """
 
-from tfsr.arch.registry import Block, register_block
+from tfsr.arch.registry import GateBlock, register_block
 
 
 def emit_esa(g, x, channels, reduction=4):
@@ -34,15 +34,8 @@ def emit_esa(g, x, channels, reduction=4):
 
 
 @register_block("esa")
-class EsaBlock(Block):
-    @classmethod
-    def check(cls, cell, in_channels):
-        problem = cls.check_options(cell, positive_ints=("reduction",))
-        if problem:
-            return problem
-        if in_channels != cell.channels:
-            return f"reads {in_channels} channels but gates in place: its input must have channels={cell.channels}."
-        return None
+class EsaBlock(GateBlock):
+    OPTIONS = {"positive_ints": ("reduction",)}
 
     @classmethod
     def emit(cls, g, x, cell):

@@ -6,11 +6,8 @@
 # then both generators side by side (bench/perceptual_x4.py: grid column).
 #
 #     bash bench/grid_x4.sh [RUNS_DIR]      # default: runs; resumable
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}" TF_CPP_MIN_LOG_LEVEL=2
+source "$(dirname "$0")/shell_env.sh"
 R=${1:-runs}
-PY=${PYTHON:-.venv/bin/python}
 W=../shared/weights
 P="$R/tpsr_pipeline_x4_subpixel"
 $PY tools/tpsr.py --config=configs/tpsr_x4.py:pipeline --config.generator_search.space.upsampler=subpixel \

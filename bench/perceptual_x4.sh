@@ -11,14 +11,9 @@
 #
 # Every stage is resumable: run the same command again after a kill and it
 # continues where it stopped; a stage whose output exists is skipped.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-# configs/tpsr_x4.py reads $TFSR_DATA; on this project's machines that is ../shared/data.
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
+source "$(dirname "$0")/shell_env.sh"
 RUNS=${1:-runs}
-PY=${PYTHON:-.venv/bin/python}
 LPIPS=${LPIPS_WEIGHTS:-../shared/weights/lpips_alex_v0.1.npz}
-export TF_CPP_MIN_LOG_LEVEL=2
 
 stage() { echo "== $(date +%H:%M:%S) $*"; }
 

@@ -8,12 +8,8 @@
 # Mult-adds at 640x360 LR.  Prints Set5 / Set14 x2 Y-PSNR of each.
 #
 #     bash bench/pixel_attention_x2.sh [RUNS_DIR]      # resumable
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
+source "$(dirname "$0")/shell_env.sh"
 W=${1:-runs}/pixel_attention_x2
-PY=${PYTHON:-.venv/bin/python}
-export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p "$W"
 # The two probe specs (TensorFlow's start-up notes go to specs.log).
 $PY - "$W" 2>"$W/specs.log" <<'PYTHON'
@@ -37,10 +33,7 @@ for net in plain_15x4 pa_15x4 searched_16x4; do
 done
 for net in plain_15x4 pa_15x4 searched_16x4; do
   cost=$($PY tools/cost.py --arch="$W/$net.json" --lr_size=640x360 2>/dev/null | tail -1)
-  psnr=""
-  for set in Set5 Set14; do
-    psnr="$psnr $($PY tools/evaluate.py --model="$W/$net/model.keras" --data="$TFSR_DATA/val/$set/x2" --scale=2 \
-                  2>/dev/null | awk '/^mean/ {print $2}')"
-  done
+  psnr=$($PY tools/evaluate.py --model="$W/$net/model.keras" --scale=2 \
+           --data="$TFSR_DATA/val/Set5/x2,$TFSR_DATA/val/Set14/x2" 2>/dev/null | awk '/^mean/ {printf " %s", $2}')
   echo "$net Set5/Set14:$psnr  $cost"
 done

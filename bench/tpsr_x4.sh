@@ -7,12 +7,8 @@
 # the hand-made generator's (bash bench/perceptual_x4.sh, if its runs exist).
 #
 #     bash bench/tpsr_x4.sh [RUNS_DIR]      # default: runs; resumable
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
+source "$(dirname "$0")/shell_env.sh"
 RUNS=${1:-runs}
-PY=${PYTHON:-.venv/bin/python}
-export TF_CPP_MIN_LOG_LEVEL=2
 W=../shared/weights
 
 $PY tools/tpsr.py --config=configs/tpsr_x4.py:pipeline --workdir="$RUNS/tpsr_pipeline_x4"

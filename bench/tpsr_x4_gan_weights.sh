@@ -13,15 +13,11 @@
 # added to every run) and TAG (added to the run's name) vary something else,
 # e.g. EXTRA="--config.train_data=$TFSR_DATA/train" TAG=_614 trains the GAN
 # stage on all 614 training images instead of T91 + BSD200.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
+source "$(dirname "$0")/shell_env.sh"
 RUNS=${1:-runs}
 SOURCE=${2:-tpsr_pipeline_x4}
 shift 2 || shift $#
 WEIGHTS=("${@:-1e-2 2e-2}")
-PY=${PYTHON:-.venv/bin/python}
-export TF_CPP_MIN_LOG_LEVEL=2
 SRC="$RUNS/$SOURCE"
 [ -f "$SRC/3_discriminator_search/front.json" ] || { echo "$SRC: no finished discriminator search"; exit 1; }
 GIVEN=()  # a run made with --config.generator has no search to copy: give its spec again

@@ -11,12 +11,8 @@
 # searching again takes 27 min here); no SRGAN-D baseline.
 #
 #     bash bench/tpsr_x4_large.sh [RUNS_DIR]      # resumable
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
+source "$(dirname "$0")/shell_env.sh"
 RUNS=${1:-runs}
-PY=${PYTHON:-.venv/bin/python}
-export TF_CPP_MIN_LOG_LEVEL=2
 SRC="$RUNS/tpsr_pipeline_x4"
 W="$RUNS/tpsr_x4_large"
 [ -f "$SRC/3_discriminator_search/front.json" ] || { echo "run bash bench/tpsr_x4.sh first ($SRC)"; exit 1; }

@@ -8,12 +8,8 @@
 # (WORKDIR/4_gan/history.json) says where it levels off.  No SRGAN-D baseline.
 #
 #     bash bench/tpsr_x4_long_gan.sh [RUNS_DIR]      # resumable; about 3 h on 2 cores
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}"
+source "$(dirname "$0")/shell_env.sh"
 RUNS=${1:-runs}
-PY=${PYTHON:-.venv/bin/python}
-export TF_CPP_MIN_LOG_LEVEL=2
 $PY tools/tpsr.py --config=configs/tpsr_x4.py:pipeline --workdir="$RUNS/tpsr_x4_long_gan" \
   --config.generator=configs/specs/tpsr_x4_searched_large.json --config.baseline_discriminator="" \
   "--config.gan.gan.perceptual_scales=(1,2)" --config.gan.train.patch_size=32 --config.gan.train.steps=3000

@@ -9,11 +9,8 @@
 #   progressive_resize_conv  nearest x2 + 3x3 conv + PReLU, nearest x2 + 3x3 conv (the config's)
 #
 #     bash bench/x4_tails.sh [RUNS_DIR]      # default: runs; resumable (about 1.5 h per pipeline on 2 cores)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export TFSR_DATA="${TFSR_DATA:-$(cd .. && pwd)/shared/data}" TF_CPP_MIN_LOG_LEVEL=2
+source "$(dirname "$0")/shell_env.sh"
 R=${1:-runs}
-PY=${PYTHON:-.venv/bin/python}
 W=../shared/weights
 for tail in subpixel resize_conv; do
   $PY tools/tpsr.py --config=configs/tpsr_x4.py:pipeline --config.generator_search.space.upsampler=$tail \

@@ -4,7 +4,7 @@
 # configs/tiny_x2.py's budget (10,000 steps x 16, 32px LR patches, seed 0):
 #   plain_15x4  15 channels x 4 blocks                            2.02G
 #   pa_15x4     the same, a pixel_attention cell after each block  2.23G
-#   and the shipped configs/specs/tiny_x2_searched_2.3g.json (16 x 4, 2.29G).
+#   and the shipped tfsr/arch/searched/searched_2.3g.json (16 x 4, 2.29G).
 # Mult-adds at 640x360 LR.  Prints Set5 / Set14 x2 Y-PSNR of each.
 #
 #     bash bench/pixel_attention_x2.sh [RUNS_DIR]      # resumable
@@ -15,7 +15,7 @@ mkdir -p "$W"
 $PY - "$W" 2>"$W/specs.log" <<'PYTHON'
 import sys
 from tfsr.arch import ArchSpec
-base = ArchSpec.load("configs/specs/tiny_x2_searched_2.3g.json").to_dict()
+base = ArchSpec.load("tfsr/arch/searched/searched_2.3g.json").to_dict()
 for name, width, attention in (("plain_15x4", 15, False), ("pa_15x4", 15, True)):
     cells = []
     for _ in range(4):
@@ -26,7 +26,7 @@ for name, width, attention in (("plain_15x4", 15, False), ("pa_15x4", 15, True))
             "upsampler": {**base["upsampler"], "inputs": [len(cells)]}}
     ArchSpec.from_dict(spec).save(f"{sys.argv[1]}/{name}.json")
 PYTHON
-cp configs/specs/tiny_x2_searched_2.3g.json "$W/searched_16x4.json"
+cp tfsr/arch/searched/searched_2.3g.json "$W/searched_16x4.json"
 for net in plain_15x4 pa_15x4 searched_16x4; do
   [ -f "$W/$net/model.keras" ] || $PY tools/train.py --config=configs/tiny_x2.py --arch="$W/$net.json" \
       --workdir="$W/$net" > "$W/$net.log" 2>&1

@@ -152,8 +152,21 @@ def test_spec_json_round_trip(tmp_path):
         assert merges == ({"sum"} if spec.name.startswith("tpsr") else {None})
 
 
+def test_a_searched_builtin_serves_every_scale_with_its_body():
+    from tfsr.errors import UserError
+
+    assert "searched_2.3g" in zoo.SEARCHED
+    x2, x4 = zoo.resolve("searched_2.3g", 2), zoo.resolve("searched_2.3g", 4)
+    assert (x2.scale, x4.scale) == (2, 4) and x2.cells == x4.cells and x2.stem == x4.stem
+    assert count(x2).params == 10_100  # ECBSR-M4C16's deployed size
+    # Only the tail grows: its 3x3 conv writes 16 channels at x4 instead of 4.
+    assert count(x4).params - count(x2).params == 9 * 16 * (16 - 4) + (16 - 4)
+    with pytest.raises(UserError, match="searched_2.3g"):
+        zoo.resolve("searched_9g", 2)
+
+
 def test_fingerprint_is_the_architecture_not_how_its_links_are_written():
-    spec = ArchSpec.load(os.path.join(ROOT, "configs", "specs", "tiny_x2_searched_2.3g.json"))
+    spec = ArchSpec.load(os.path.join(ROOT, "tfsr", "arch", "searched", "searched_2.3g.json"))
     assert spec.cells[0].inputs == [0] and spec.upsampler.inputs == [1]  # the default links, written out
     implicit = ArchSpec.from_dict(spec.to_dict())
     implicit.cells[0].inputs, implicit.upsampler.inputs = None, None

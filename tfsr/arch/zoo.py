@@ -1,6 +1,9 @@
-"""Hand-made reference architectures, expressed as `ArchSpec`s."""
+"""Built-in architectures: hand-made references, expressed as `ArchSpec`s,
+and the searched winners shipped with the package (`searched/*.json`)."""
 
+import dataclasses
 import functools
+import os
 
 from tfsr.arch.spec import ArchSpec, CellSpec, StemSpec, UpsamplerSpec
 from tfsr.errors import UserError
@@ -100,8 +103,19 @@ REFERENCES = {
 }
 
 
+# Searched winners, by file name (without .json).  A searched body serves every
+# scale, as ECBSR's and ABPN's bodies do: only the tail's s² channels depend on
+# the scale, so the caller's scale replaces the file's.
+SEARCHED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "searched")
+SEARCHED = tuple(sorted(f[: -len(".json")] for f in os.listdir(SEARCHED_DIR) if f.endswith(".json")))
+
+
+def builtin_names():
+    return (*REFERENCES, *SEARCHED)
+
+
 def resolve(arch, scale, channels=None):
-    """A built-in name (`REFERENCES`) or a JSON file path -> `ArchSpec`.
+    """A built-in name (`REFERENCES`, `SEARCHED`) or a JSON file path -> `ArchSpec`.
 
     A file's own `scale` must match `scale`; `channels` overrides the
     built-ins' default of 1 (Y) when given.
@@ -113,8 +127,13 @@ def resolve(arch, scale, channels=None):
         spec = REFERENCES[arch](**kwargs)
         spec.validate()
         return spec
+    if arch in SEARCHED:
+        spec = ArchSpec.load(os.path.join(SEARCHED_DIR, f"{arch}.json"))
+        spec = dataclasses.replace(spec, scale=scale, channels=spec.channels if channels is None else channels)
+        spec.validate()
+        return spec
     if not arch.endswith(".json"):
-        raise UserError(f"--arch: {arch!r} is neither a built-in ({', '.join(REFERENCES)}) nor a .json spec file.")
+        raise UserError(f"--arch: {arch!r} is neither a built-in ({', '.join(builtin_names())}) nor a .json spec file.")
     spec = ArchSpec.load(arch)
     if spec.scale != scale:
         raise UserError(f"--arch: {arch} is a x{spec.scale} spec but --scale={scale}.")

@@ -18,7 +18,7 @@ from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn) or an ArchSpec .json file.")
+flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn, ecbsr, sesr, abpn, searched_2.3g, ...) or an ArchSpec .json file.")
 flags.DEFINE_string("lr_size", "480x480", "LR input size, WIDTHxHEIGHT.")
 flags.DEFINE_integer("scale", 2, "Upscaling factor (for built-ins; a spec file has its own).", lower_bound=2)
 flags.mark_flag_as_required("arch")

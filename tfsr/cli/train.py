@@ -17,8 +17,8 @@ from tfsr.cli import common
 
 from absl import flags  # noqa: E402
 
-flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn, ecbsr, ecbsr_plain, sesr, abpn, abpn_m4c20)"
-                    " or an ArchSpec .json file.")
+flags.DEFINE_string("arch", None, "Built-in architecture (fsrcnn, espcn, ecbsr, ecbsr_plain, sesr, sesr_m3, abpn, "
+                    "abpn_m4c20; searched_2.3g, the x2 band search's winner, at any --scale) or an ArchSpec .json file.")
 flags.DEFINE_integer("scale", None, "Upscaling factor: 2, 3 or 4.", lower_bound=2)
 flags.DEFINE_string("train_data", None, "Training image folder(s), comma-separated (default: bundled samples).")
 flags.DEFINE_string("val_data", None, "Validation folder (HR/LR pairs or HR images; default: bundled samples).")

@@ -1,6 +1,6 @@
 """How well a tfsr-profile predicts int8 latency on specs it was not fitted on.
 
-    python bench/latency_predictor.py [--config=configs/tiny_x2_search.py] [--out=runs/latency_predictor]
+    python bench/latency_predictor.py [--config=configs/tiny_x2_search.py:int8] [--out=runs/latency_predictor]
 
 1. `tfsr-profile` on this machine: the reference designs and `--models`
    random specs of --config's space (seed 0), 640x360 LR, 1 thread;
@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="configs/tiny_x2_search.py")
+    parser.add_argument("--config", default="configs/tiny_x2_search.py:int8")
     parser.add_argument("--models", type=int, default=40)
     parser.add_argument("--held_out", type=int, default=50)
     parser.add_argument("--out", default="runs/latency_predictor")
@@ -46,10 +46,11 @@ def main():
     from tfsr.latency_profile import LatencyProfile, spearman
     from tfsr.search.run import make_space
 
-    config_module = importlib.util.spec_from_file_location("bench_config", args.config)
+    config_path, _, config_arg = args.config.partition(":")
+    config_module = importlib.util.spec_from_file_location("bench_config", config_path)
     module = importlib.util.module_from_spec(config_module)
     config_module.loader.exec_module(module)
-    space = make_space(module.get_config())
+    space = make_space(module.get_config(*([config_arg] if config_arg else [])))
     rng = np.random.default_rng(1)
     held_path = os.path.join(args.out, "held_out.json")
     held = json.load(open(held_path)) if os.path.exists(held_path) else []

@@ -4,7 +4,8 @@
 
 The budget is the measured 1-thread int8 latency at 640x360 LR of
 ECBSR-M4C16 (`--arch=ecbsr`, deployed form) exported by tfsr on this
-machine.  Three searches of configs/tiny_x2_search.py's plain space, each
+machine.  Three searches of configs/tiny_x2_search.py:int8's plain space
+(ReLU and PReLU, one proxy training per candidate), each
 scoring a candidate by the Set5 x2 PSNR of its int8 TFLite file after
 proxy training (`search.score=int8`), at the same trial budget per seed:
 
@@ -64,7 +65,7 @@ def run(mode, seed, args, budget):
     from tfsr.search.optuna_peer import run_optuna
     from tfsr.search.run import _predicted_latency, make_tuner
 
-    cfg = load_config(os.path.join(ROOT, "configs", "tiny_x2_search.py"), "2.3")
+    cfg = load_config(os.path.join(ROOT, "configs", "tiny_x2_search.py"), "int8")
     cfg.search.update({"seed": seed, "max_trials": args.trials, "score": "int8", "device_profile": args.profile})
     cfg.proxy.steps = args.proxy_steps
     if mode == "mult_adds":

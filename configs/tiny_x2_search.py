@@ -15,13 +15,20 @@ configs/tiny_x2.py's full budget (bench/tiny_x2.py keeps the best on Set5).
 ECBSR-M4C16's cost against their full training: Spearman 0.83 for this
 one, 0.66 for the 600-step constant-rate proxy used before 2026-12-02
 (both put the best net first; six nets, one seed: weak evidence).
+
+`:int8` is the space the int8-latency work profiles and searches
+(bench/latency_predictor.py, bench/latency_search.py): ReLU as well as
+PReLU (int8 PReLU is several times slower on CPUs, so a latency search
+must be able to trade it away) and one proxy training per candidate, under
+ECBSR-M4C16's 2.3G; the benches set their own ceilings and proxy length.
 """
 
 from tfsr.config import TINY_TRAIN_DATA, search_config
 
 
 def get_config(gmacs="2.3"):
-    min_gmacs, _, max_gmacs = gmacs.rpartition("-")
+    int8 = gmacs == "int8"
+    min_gmacs, _, max_gmacs = ("2.3" if int8 else gmacs).rpartition("-")
     config = search_config()
     config.scale = 2
     config.train_data = TINY_TRAIN_DATA  # as configs/tiny_x2.py
@@ -43,4 +50,7 @@ def get_config(gmacs="2.3"):
     # collapsible without it (36.85 / 32.54), the best net of the band known (README, 2026-12-02).
     config.proxy.update({"steps": 1000, "batch_size": 16, "patch_size": 32, "learning_rate": 2e-3, "schedule": "cosine",
                          "seeds": 2})
+    if int8:
+        config.space.activations = ("relu", "prelu")
+        config.proxy.seeds = 1
     return config

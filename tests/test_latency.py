@@ -124,6 +124,13 @@ def test_features_price_prelu_apart_and_relu_fused():
     assert prelu[i["prelu"]] == 0 and prelu[i["act_other"]] == 0
     pixels = SMALL[0] * SMALL[1] / 1e9
     assert relu[i["conv_kxk"]] == pytest.approx(9 * (16 + 3 * 16 * 16 + 16 * 4) * pixels)
+    # Every conv also pays per output pixel, whatever its width: stem, 3 cells, tail.
+    assert relu[i["conv_pixels"]] == prelu[i["conv_pixels"]] == pytest.approx(5 * 1e3 * pixels)
+    assert features(plain(48, 3), SMALL)[i["conv_pixels"]] == relu[i["conv_pixels"]]
+    # Convs reading more than WIDE channels are priced apart: split, 48 PReLU channels become 96.
+    wide = features(plain(48, 3, "prelu"), SMALL)
+    assert wide[i["conv_kxk"]] == pytest.approx(9 * 96 * pixels)  # the stem reads the image
+    assert wide[i["conv_wide"]] == pytest.approx(9 * (3 * 96 * 96 + 96 * 4) * pixels)
     assert prelu[i["conv_kxk"]] == pytest.approx(9 * (32 + 3 * 32 * 32 + 32 * 4) * pixels)
     # A residual add read by a conv becomes a concat of the two split PReLUs it sums (2 x 32 channels).
     megapixels = SMALL[0] * SMALL[1] / 1e6
@@ -152,6 +159,43 @@ def test_nonnegative_fit_recovers_known_coefficients():
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
 
 
+def test_a_profile_of_the_previous_feature_set_is_refitted_on_load(tmp_path):
+    """Version-2 profiles measured the same int8 files without `conv_pixels`: their
+    measurements still hold, so loading refits them instead of refusing them."""
+    import json
+
+    from tfsr.latency_profile import FEATURES, LatencyProfile, features
+
+    specs = [plain(w, d) for w in (8, 16, 32) for d in (2, 4, 6)]
+    truth = dict.fromkeys(FEATURES, 0.0)
+    truth.update(const=2.0, conv_pixels=30.0, conv_kxk=4.0)
+    models = [{"name": s.name, "spec": s.to_dict(), "ms": float(features(s, SMALL) @ [truth[f] for f in FEATURES])}
+              for s in specs]  # fmt: skip
+    old = {"version": 2, "features": [f for f in FEATURES if f != "conv_pixels"], "lr_size": list(SMALL),
+           "threads": 1, "device": {"cpu": "made up"}, "models": models, "coefficients": [1.0] * (len(FEATURES) - 1)}
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(old))
+    profile = LatencyProfile.load(str(path))
+    assert len(profile.coefficients) == len(FEATURES)
+    assert profile.predict(plain(24, 3)) == pytest.approx(float(features(plain(24, 3), SMALL) @ [truth[f] for f in FEATURES]), rel=1e-6)
+    path.write_text(json.dumps({**old, "version": 1}))
+    with pytest.raises(ValueError, match="stale"):
+        LatencyProfile.load(str(path))
+
+
+def demo_space():
+    from tfsr.config import demo_search_config
+    from tfsr.search.run import make_space
+
+    return make_space(demo_search_config())
+
+
+# What tfsr-profile measures besides --models random specs of configs/demo.py's space.
+from tfsr.latency_profile import REFERENCES as PROFILED_REFERENCES  # noqa: E402
+
+DEMO_CORNERS = len(demo_space().corners())
+
+
 def test_profile_tool_resumes_refuses_other_settings_and_drives_the_search(tmp_path):
     from conftest import run_tool
 
@@ -161,13 +205,16 @@ def test_profile_tool_resumes_refuses_other_settings_and_drives_the_search(tmp_p
     common = ["--config=configs/demo.py", "--lr_size=48x32", "--runs=3", f"--out={out}"]
     first = run_tool("profile", "--models=3", *common)
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "[profile] 8/8" in first.stdout and "Spearman" in first.stdout
+    n = len(PROFILED_REFERENCES) + DEMO_CORNERS + 3
+    assert f"[profile] {n}/{n}" in first.stdout and "Spearman" in first.stdout
     profile = LatencyProfile.load(str(out))
-    assert len(profile.models) == 8 and profile.lr_size == (32, 48) and profile.threads == 1
+    assert len(profile.models) == n and profile.lr_size == (32, 48) and profile.threads == 1
+    assert {m["name"] for m in profile.models} >= {c.name for c in demo_space().corners()}
     assert all(c >= 0 for c in profile.coefficients) and profile.device["cores"] >= 1
     more = run_tool("profile", "--models=4", *common)
-    assert more.returncode == 0 and "resuming" in more.stdout and "[profile] 9/9" in more.stdout
+    assert more.returncode == 0 and "resuming" in more.stdout and f"[profile] {n + 1}/{n + 1}" in more.stdout
     assert "[profile] 1/" not in more.stdout
+    assert [m["name"] for m in LatencyProfile.load(str(out)).models][-1] == "random_003"
     other = run_tool("profile", "--models=4", "--threads=2", *common)
     assert other.returncode == 2 and "choose another file" in other.stderr and "Traceback" not in other.stderr
     # The search predicts from the profile instead of converting each candidate.
@@ -197,7 +244,8 @@ def test_profile_for_another_device_exports_times_there_and_fits_here(tmp_path):
     exported = run_tool("profile", "--export_only", *common)
     assert exported.returncode == 0, exported.stderr[-2000:]
     models = tmp_path / "phone.json.models"
-    assert len(list(models.glob("*.tflite"))) == 7 and "device_timer.py" in exported.stdout
+    assert len(list(models.glob("*.tflite"))) == len(PROFILED_REFERENCES) + DEMO_CORNERS + 2
+    assert "device_timer.py" in exported.stdout
     device = tmp_path / "device"
     device.mkdir()
     shutil.copy(f"{ROOT}/tfsr/device_timer.py", device)
@@ -208,7 +256,7 @@ def test_profile_for_another_device_exports_times_there_and_fits_here(tmp_path):
     assert fitted.returncode == 0, fitted.stderr[-2000:]
     profile = LatencyProfile.load(str(out))
     times = json.loads((device / "times.json").read_text())["times"]
-    assert [m["ms"] for m in profile.models] == [times[f"{i:03d}.tflite"] for i in range(7)]
+    assert [m["ms"] for m in profile.models] == [times[f"{i:03d}.tflite"] for i in range(len(profile.models))]
     assert profile.coefficients and profile.device["runtime"].startswith("ai-edge-litert")
     wrong = run_tool("profile", f"--times={device / 'times.json'}", "--threads=4", "--config=configs/demo.py",
                      "--models=2", "--lr_size=48x32", f"--out={tmp_path / 'other.json'}")  # fmt: skip

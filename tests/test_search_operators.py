@@ -153,6 +153,27 @@ def test_plain_space_is_a_chain_of_one_block_type_with_the_anchor():
     assert count(as_conv, (36, 64)) == count(as_ecb, (36, 64))
 
 
+@pytest.mark.parametrize("kind", ["falsr", "plain", "tpsr"])
+def test_corners_are_members_spanning_the_spaces_widest_nets(kind):
+    from tfsr.config import get_config
+    from tfsr.search.run import make_space
+
+    cfg = get_config("search")
+    cfg.space.kind = kind
+    if kind == "tpsr":
+        cfg.scale, cfg.color = 4, "rgb"
+        cfg.space.update({"blocks": ("conv", "sepconv"), "activations": ("prelu",), "upsampler": "subpixel"})
+    space = make_space(cfg)
+    corners = space.corners()
+    assert len(corners) == 2 * len(space.activations) and len({c.to_json() for c in corners}) == len(corners)
+    assert all(space.contains(c) for c in corners)
+    assert {c.cells[0].activation for c in corners} == set(space.activations)
+    # The deepest corner costs at least any random member of its width and activation does.
+    rng = np.random.default_rng(0)
+    deepest = max(count(c, (32, 32)).mult_adds for c in corners)
+    assert all(count(space.sample(rng), (32, 32)).mult_adds <= deepest for _ in range(40))
+
+
 def test_space_config_errors_name_the_field():
     import pytest
 

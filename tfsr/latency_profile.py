@@ -10,6 +10,20 @@ for the rest) times its kind's coefficient, plus a constant:
 
     ms ~ c0 + sum_kinds  c_kind * work_kind(spec)        (c >= 0)
 
+One kind is not arithmetic: every convolution also costs per output pixel,
+whatever its channel counts (`conv_pixels`).  On narrow nets that term can
+dominate: on a 2-core Intel Xeon (AVX-512 VNNI, ai-edge-litert 2.3), int8
+files of 8-48 channels took about 8 ms per 3x3 conv at 640x360 almost
+regardless of width, so 0.35G and 6.7G nets of equal depth ran within 20%
+of each other; without the term a profile fitted there predicted 50 other
+specs with Spearman 0.58 and a median error of 22%, with it 0.91 and 3.5%
+(bench/latency_predictor.py, 2026-12-07).  On the 2-core AMD EPYC of the
+earlier profiles, mult-adds dominated (0.98 and 7-9% without it).  The
+same host ran convs reading more than `WIDE` channels (there: the split
+PReLUs of 48-channel nets) about 2.5 times slower per mult-add than the
+fit of narrower ones predicted, hence `conv_wide`; the space's `corners()`
+are profiled so that the fit sees such nets at all.
+
 The kinds separate what runs at different speeds per unit of work in an
 int8 file (a k x k conv, a 1x1 conv, grouped and depthwise convs, PReLU,
 element-wise ops, shuffles, resizes, the float<->int8 I/O), so a
@@ -26,11 +40,16 @@ import numpy as np
 
 from tfsr.arch.prelu_split import int8_graph
 
+# The built-in designs every profile measures, before the space's corners and random members.
+REFERENCES = ("espcn", "fsrcnn", "ecbsr_plain", "ecbsr", "abpn")
+
 # Work features of an int8 op graph, in this order.
 FEATURES = (
     "const",  # one per model: interpreter call overhead
-    "conv_kxk",  # mult-adds (G) of dense k x k convs, k > 1
-    "conv_1x1",  # mult-adds (G) of dense 1x1 convs
+    "conv_pixels",  # output pixels (M) of every conv, depthwise and transposed conv: per-layer overhead
+    "conv_kxk",  # mult-adds (G) of dense k x k convs, k > 1, reading at most WIDE channels
+    "conv_1x1",  # mult-adds (G) of dense 1x1 convs, reading at most WIDE channels
+    "conv_wide",  # mult-adds (G) of dense convs reading more than WIDE channels
     "conv_grouped",  # mult-adds (G) of grouped convs
     "dwconv",  # mult-adds (G) of depthwise convs
     "deconv",  # mult-adds (G) of transposed convs (output grid)
@@ -42,7 +61,12 @@ FEATURES = (
     "resize",  # output elements (M) of upsample, resize_like and maxpool
     "io",  # elements (M) quantized at the input and dequantized at the output
 )
-PROFILE_VERSION = 2  # 2: features of the int8 graph (PReLUs split), as tfsr-export writes int8 files
+PROFILE_VERSION = 3  # 2: features of the int8 graph (PReLUs split), as tfsr-export writes int8 files; 3: conv_pixels, conv_wide
+# Input channels past which a dense conv is priced apart (`conv_wide`): int8 kernels work
+# through input channels in blocks of 64 bytes (an AVX-512 register, an AMX tile row).
+WIDE = 64
+# Versions whose measurements are still valid (the same int8 files), refitted with today's FEATURES on load.
+REFIT_VERSIONS = (2,)
 
 
 def features(spec, lr_size):
@@ -59,12 +83,16 @@ def features(spec, lr_size):
         h, w = (math.ceil(size * op.upscale) for size in lr_size)
         elements = h * w * op.channels / 1e6
         a = op.attrs
+        if op.kind in ("conv", "dwconv", "deconv"):
+            f["conv_pixels"] += h * w / 1e6
         if op.kind == "input":
             f["io"] += elements
         elif op.kind == "conv":
             in_channels = sum(graph[i].channels for i in op.inputs)
             macs = a["kernel"] ** 2 * in_channels // a["groups"] * a["filters"] * h * w / 1e9
-            f["conv_grouped" if a["groups"] > 1 else "conv_kxk" if a["kernel"] > 1 else "conv_1x1"] += macs
+            kind = "conv_grouped" if a["groups"] > 1 else "conv_wide" if in_channels > WIDE else \
+                "conv_kxk" if a["kernel"] > 1 else "conv_1x1"
+            f[kind] += macs
         elif op.kind == "dwconv":
             f["dwconv"] += a["kernel"] ** 2 * op.channels * h * w / 1e9
         elif op.kind == "deconv":
@@ -147,10 +175,15 @@ class LatencyProfile:
     def load(cls, path):
         with open(path) as f:
             data = json.load(f)
-        if data.get("version") != PROFILE_VERSION or data.get("features") != list(FEATURES):
+        version = data.get("version")
+        current = version == PROFILE_VERSION and data.get("features") == list(FEATURES)
+        if not current and version not in (*REFIT_VERSIONS, PROFILE_VERSION):
             raise ValueError(f"{path} is not a version-{PROFILE_VERSION} tfsr latency profile (one made before PReLUs were split in int8 files is stale: run tfsr-profile again)")
-        return cls(tuple(data["lr_size"]), int(data["threads"]), data["device"], data["models"],
-                   data["coefficients"])  # fmt: skip
+        profile = cls(tuple(data["lr_size"]), int(data["threads"]), data["device"], data["models"],
+                      data["coefficients"])  # fmt: skip
+        if not current and profile.measured():
+            profile.refit()  # older features, same measurements
+        return profile
 
 
 def _spec(d):

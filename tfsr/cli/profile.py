@@ -38,8 +38,6 @@ flags.DEFINE_string("times", None, "device_timer.py's times.json for the files -
 common.config_file_flag(default="search")
 FLAGS = flags.FLAGS
 
-REFERENCES = ("espcn", "fsrcnn", "ecbsr_plain", "ecbsr", "abpn")
-
 
 def main(argv):
     import numpy as np
@@ -48,7 +46,7 @@ def main(argv):
     from tfsr.config import parse_size
     from tfsr.device_timer import device_info
     from tfsr.latency import tflite_latency_ms, write_int8_file
-    from tfsr.latency_profile import FEATURES, spearman
+    from tfsr.latency_profile import FEATURES, REFERENCES, spearman
     from tfsr.outputs import check_writable_location
     from tfsr.search.run import make_space
 
@@ -62,16 +60,23 @@ def main(argv):
     space = make_space(cfg)
     rng = np.random.default_rng(FLAGS.seed)
     specs = [zoo.resolve(name, cfg.scale) for name in REFERENCES]
+    specs += space.corners()
     specs += [space.sample(rng, name=f"random_{i:03d}") for i in range(FLAGS.models)]
     folder = out + ".models"
     os.makedirs(folder, exist_ok=True)
     if times is None and not FLAGS.export_only:
         print(f"profiling {len(specs)} models at {lr_size[1]}x{lr_size[0]}, {FLAGS.threads} thread(s) on "
               f"{profile.device['cpu']}", flush=True)  # fmt: skip
+    # Entries are matched by name: a profile made before the space's corners were
+    # profiled, or with fewer --models, gains what it lacks and keeps what it has.
+    entries = {m["name"]: m for m in profile.models}
+    for spec in specs:
+        if spec.name not in entries:
+            entries[spec.name] = {"name": spec.name, "spec": spec.to_dict(), "ms": None}
+            profile.models.append(entries[spec.name])
     for i, spec in enumerate(specs):
-        if i == len(profile.models):
-            profile.models.append({"name": spec.name, "spec": spec.to_dict(), "ms": None})
-        entry, file = profile.models[i], os.path.join(folder, f"{i:03d}.tflite")
+        entry = entries[spec.name]
+        file = os.path.join(folder, f"{profile.models.index(entry):03d}.tflite")
         if entry["ms"] is not None:
             continue
         if times is not None:  # measured on another device by tfsr/device_timer.py

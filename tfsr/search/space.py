@@ -80,6 +80,20 @@ class FalsrSpace:
         cells = [self.random_cell(rng, i) for i in range(n)]
         return self.make_spec(cells, self.random_links(rng, n + 1), name=name)
 
+    def corners(self, name="corner"):
+        """The space's widest members at its fewest and its most layers, one pair
+        per activation (a chain of the first block type, largest kernel): a
+        latency profile measures them beside random samples, so its fit spans
+        the space's extremes instead of extrapolating to them."""
+        specs = []
+        for activation in self.activations:
+            for n, repeats, depth in ((self.min_cells, min(self.repeats), "shallowest"),
+                                      (self.max_cells, max(self.repeats), "deepest")):  # fmt: skip
+                cells = [CellSpec(block=self.blocks[0], channels=max(self.widths), kernel=max(self.kernels),
+                                  repeats=repeats, inputs=[i], activation=activation) for i in range(n)]  # fmt: skip
+                specs.append(self.make_spec(cells, [n], name=f"{name}_{depth}_{activation}"))
+        return specs
+
     def make_spec(self, cells, upsampler_inputs, name="falsr"):
         """Assembles (and validates) a spec from cells and upsampler links."""
         cells = [self.legal_cell(c) for c in cells]

@@ -61,7 +61,7 @@ def test_a_latency_objective_search_reports_ms_and_a_ceiling_rejects_before_trai
     small, large = plain(8, 1), plain(48, 6)
     oracle.max_latency_ms = (oracle.latency(small) + oracle.latency(large)) / 2
     assert oracle._feasible(small) and not oracle._feasible(large)
-    assert "1 candidates measured over" in oracle.front_summary([])
+    assert "1 candidates over the" in oracle.front_summary([])
 
 
 def test_int8_score_is_the_int8_files_psnr(tmp_path):

@@ -117,7 +117,7 @@ class ParetoOracle(MultiObjectiveOracle):
         # (keras-tuner's own `objective` is the score's: PSNR)
         self.cost_objective, self.max_latency_ms = cost_objective, max_latency_ms
         self.latency = latency if timed else None
-        self.rejected_by_latency = 0  # candidates measured over the ceiling (this process)
+        self.rejected_by_latency = 0  # candidates over the latency ceiling, measured or predicted (this process)
 
     # ---- objectives ---------------------------------------------------------------
     def spec_of(self, trial):
@@ -239,7 +239,7 @@ class ParetoOracle(MultiObjectiveOracle):
         best = max((t.score for t in front), default=None)
         text = f"front {len(front)}, best feasible PSNR {'-' if best is None else f'{best:.2f} dB'}"
         if self.rejected_by_latency:
-            text += f", {self.rejected_by_latency} candidates measured over {self.max_latency_ms:g} ms so far"
+            text += f", {self.rejected_by_latency} candidates over the {self.max_latency_ms:.1f} ms ceiling so far"
         return text
 
     # ---- state --------------------------------------------------------------------------

@@ -14,8 +14,8 @@ One kind is not arithmetic: every convolution also costs per output pixel,
 whatever its channel counts (`conv_pixels`).  On narrow nets that term can
 dominate: on a 2-core Intel Xeon (AVX-512 VNNI, ai-edge-litert 2.3), int8
 files of 8-48 channels took about 8 ms per 3x3 conv at 640x360 almost
-regardless of width, so 0.35G and 6.7G nets of equal depth ran within 20%
-of each other; without the term a profile fitted there predicted 50 other
+regardless of width (ReLU nets of 3 body layers at 0.48G and 6.7G: 46.5
+and 45.6 ms); without the term a profile fitted there predicted 50 other
 specs with Spearman 0.58 and a median error of 22%, with it 0.91 and 3.5%
 (bench/latency_predictor.py, 2026-12-07).  On the 2-core AMD EPYC of the
 earlier profiles, mult-adds dominated (0.98 and 7-9% without it).  The

@@ -74,9 +74,10 @@ def main(argv):
         if spec.name not in entries:
             entries[spec.name] = {"name": spec.name, "spec": spec.to_dict(), "ms": None}
             profile.models.append(entries[spec.name])
+    position = {m["name"]: k for k, m in enumerate(profile.models)}  # names the entry's file
     for i, spec in enumerate(specs):
         entry = entries[spec.name]
-        file = os.path.join(folder, f"{profile.models.index(entry):03d}.tflite")
+        file = os.path.join(folder, f"{position[spec.name]:03d}.tflite")
         if entry["ms"] is not None:
             continue
         if times is not None:  # measured on another device by tfsr/device_timer.py

@@ -2,13 +2,14 @@
 
     python bench/seeded_x2.py [--out=runs/seeded_x2] [--rows=searched_2.3g,sesr_m3] [--seeds=0,1]
 
-bench/tiny_x2.py trains each row once; the same network trained twice has
-ended 0.05 dB apart there, the size of the gaps it compares.  This script
+bench/tiny_x2.py trains each row once; the same network trained twice
+(before tfsr-train seeded the initialization) ended up to 0.08 dB apart,
+the size of the gaps it compares.  This script
 trains every row (a built-in `--arch` name or a spec file; NAME=PATH names
 a file's row) with configs/tiny_x2.py's budget (10,000 steps of batch 16,
 32x32 LR patches, Adam 1e-3 cosine to 1e-5, EMA 0.999, Charbonnier, the
 614 images of $TFSR_DATA/train) once per seed (`--config.train.seed`: the
-patch stream; tfsr-train draws each run's initialization afresh), and prints the float Set5 / Set14
+initialization and the patch stream), and prints the float Set5 / Set14
 PSNR (Y, 2-pixel border, MATLAB-bicubic LR) of each run and their mean,
 with deployed params and mult-adds at 640x360 LR.
 

@@ -119,6 +119,18 @@ def test_an_interrupted_run_ends_exactly_where_an_uninterrupted_one_does(tmp_pat
     assert _weights_equal(load(str(tmp_path / "a" / "model.keras")), load(str(tmp_path / "b" / "model.keras")), 1e-6)
 
 
+def test_train_seed_fixes_the_initialization(tmp_path):
+    # One config trains the same network twice; another seed, another one.
+    data = PatchDataset(samples.TRAIN_DIR, 2, patch_size=16, batch_size=8, seed=3)
+
+    def trained(folder, seed):
+        return Trainer(zoo.espcn(2), data, [], str(tmp_path / folder), small_config(steps=5, seed=seed), verbose=False).fit()
+
+    first = trained("a", seed=7)
+    assert _weights_equal(first, trained("b", seed=7), atol=1e-6)
+    assert not _weights_equal(first, trained("c", seed=8), atol=1e-3)
+
+
 def test_model_keras_holds_the_averaged_weights_and_training_continues_from_the_raw_ones(tmp_path):
     import keras
     import numpy as np

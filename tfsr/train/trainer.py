@@ -203,6 +203,11 @@ class Trainer:
             atomic_write_text(path, self.spec.to_json(indent=2) + "\n")
 
     def _load_or_build(self):
+        # `train.seed` fixes the initialization as well as the patch stream, so
+        # one config trains the same network twice.  Set on resume too: tf.data's
+        # seeded shuffle also reads the global seed, and a resumed run must
+        # continue the stream the first one read.
+        keras.utils.set_random_seed(int(self.cfg.get("seed", 0)))
         latest = self.checkpoints.latest()
         if latest:
             model = keras.models.load_model(latest)

@@ -25,11 +25,13 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from calibration import save_results  # noqa: E402  (bench/calibration.py)
+from measure import LR_SIZE  # noqa: E402  (bench/measure.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The configs read $TFSR_DATA; on this project's machines that is ../shared/data.
 os.environ.setdefault("TFSR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 SETS = ("Set5", "Set14")
-LR_SIZE = (360, 640)
 
 
 def parse_rows(text):
@@ -91,9 +93,7 @@ def main():
                 continue
             print(f"== {key}", flush=True)
             results[key] = evaluate_float(train(os.path.join(out, name, f"seed{seed}"), arch, seed), eval_sets)
-            with open(results_path + ".tmp", "w") as f:
-                json.dump(results, f, indent=1)
-            os.replace(results_path + ".tmp", results_path)
+            save_results(results, results_path)
 
     print("\nconfigs/tiny_x2.py budget (10,000 steps x batch 16, 32px LR patches, 614 images); "
           "float PSNR, Y, 2-pixel border; cost at 640x360 LR")  # fmt: skip

@@ -1,6 +1,6 @@
 """What int8 loses, post-training by calibration method and after
 quantization-aware fine-tuning, and what 16-bit activations keep: float vs
-int8 (minmax, percentile, mse) vs int8 QAT vs int16x8 Set5 / Set14 PSNR
+int8 (minmax, percentile, mse) vs int8 QAT vs int16x8 vs dynamic-range Set5 / Set14 PSNR
 (Y, `scale`-pixel border) of trained models, and with --latency each file's
 1-thread latency at 640x360 LR (ai-edge-litert; run it on an idle machine).
 
@@ -24,8 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
 # ("int8", "converter"): min/max ranges from the TFLite converter's own calibrator, which
 # `tfsr-export --quantize=int8` used before it calibrated the fake-quant model itself.
+# ("dynamic", "range"): int8 weights, each activation quantized to 8 bits per image as it runs (no calibration;
+# tanh and the conv outputs stay float): what 8-bit activations cost with no fixed grid and no range to choose.
 FORMS = [("int8", "converter"), ("int8", "minmax"), ("int8", "percentile"), ("int8", "mse"), ("int8_qat", "minmax"),
-         ("int16x8", "minmax")]  # fmt: skip
+         ("int16x8", "minmax"), ("dynamic", "range"), ("int8", "float_tanh")]  # fmt: skip
+# ("int8", "float_tanh"): the converter's min/max file with TANH denylisted (TensorFlow's selective
+# quantization): TANH runs in float between a dequantize and a quantize.
 TINY_X2 = ["espcn", "fsrcnn", "ecbsr", "sesr", "abpn", "searched_1.7-2.3g", "searched_9.5g"]
 QAT_STEPS, QAT_LEARNING_RATE = 2000, 1e-4  # the tables' schedule (tfsr-export's default is 6,000 at 3e-5)
 
@@ -48,6 +52,26 @@ def export_converter_int8(model, spec, train_data, path, samples=200):
     tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=True), spec)
     with open(path, "wb") as f:
         f.write(tflite.convert(tfk_model, "int8", representative))
+
+
+def export_float_tanh_int8(model, spec, train_data, path, samples=200):
+    """Writes the converter's min/max int8 file (as `export_converter_int8`)
+    with TANH kept in float by TensorFlow's quantization debugger
+    (`denylisted_ops`), the selective quantization TensorFlow documents."""
+    import tensorflow as tf
+
+    from tfsr.export import tflite
+    from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
+
+    representative = tflite.representative_patches(train_data, samples)
+    tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=True), spec)
+    converter = tflite.configured_converter(tfk_model, "int8", representative)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=lambda: ([p] for p in representative[:8]),
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=["TANH"]))
+    with open(path, "wb") as f:
+        f.write(debugger.get_nondebug_quantized_model())
 
 
 def default_models():
@@ -102,6 +126,8 @@ def main():
                 else:
                     if not os.path.exists(file) and method == "converter":
                         export_converter_int8(model, spec, calibration, file)
+                    elif not os.path.exists(file) and method == "float_tanh":
+                        export_float_tanh_int8(model, spec, calibration, file)
                     elif not os.path.exists(file):
                         export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
                                calibration=method, qat_steps=QAT_STEPS,

@@ -10,7 +10,8 @@ skipped when its output exists):
    images of ../shared/data/train);
 2. full-integer int8 TFLite export after quantization-aware fine-tuning
    (`tfsr-export --quantize=int8_qat` with its defaults: 200 calibration
-   patches, 6,000 QAT steps from 3e-5 on T91+BSD200);
+   patches, 6,000 QAT steps from 3e-5 on T91+BSD200, patches of 96 HR
+   pixels a side);
 3. Set5 / Set14 PSNR/SSIM (Y, `scale`-pixel border, MATLAB-bicubic LR) of
    the float model and the int8 file, params and mult-adds for a 640x360 LR
    input, and the int8 file's median 1-thread latency (ai-edge-litert).
@@ -53,7 +54,7 @@ BUDGET = ("30,000 steps x batch 16, 32px LR patches, Adam 1e-3 cosine to 1e-5, E
 # (0.054 / 0.038 against 0.044 / 0.023).
 INT8 = "int8_qat"
 INT8_RECIPE = ("tfsr-export --quantize=int8_qat defaults: 6,000 QAT steps from 3e-5 on T91+BSD200, "
-               "200 calibration patches")  # fmt: skip
+               "96x96 HR patches, 200 calibration patches")  # fmt: skip
 
 
 def from_package(out, entry):
@@ -154,6 +155,7 @@ def main():
 
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
+    from tfsr.export.exporter import patch_side
 
     if args.latency_only:
         for entry in entries:
@@ -165,7 +167,7 @@ def main():
         print(f"== zoo:{entry}: train, export, measure", flush=True)
         model = from_package(out, entry) if args.from_package else train(out, entry)
         eval_sets = {s: load_eval_set(f"../shared/data/val/{s}/x{scale}", scale) for s in SETS}
-        calibration = PatchDataset(CALIBRATION, scale, 24, 16, seed=0)
+        calibration = PatchDataset(CALIBRATION, scale, patch_side(scale), 16, seed=0)  # tfsr-export's default
         results[entry] = measure(model, f"zoo:{entry}", calibration, eval_sets, scale, quantize=INT8)
         save(results, results_path)
     if args.latency_only:

@@ -308,6 +308,8 @@ def test_export_cli_user_errors_are_one_line(trained, tmp_path):
         ([f"--model={trained}", f"--out={tmp_path}/a.bin"], "should end in .tflite"),
         ([f"--model={tmp_path}/none.keras", f"--out={tmp_path}/a.tflite"], "no such file"),
         ([f"--model={trained}", "--format=savedmodel", "--quantize=int8", f"--out={tmp_path}/sm"], "tflite only"),
+        ([f"--model={trained}", "--quantize=int8", "--patch_size=0", f"--out={tmp_path}/a.tflite"],
+         "--patch_size must be positive"),
     ]
     from test_user_errors import run_cases  # all cases in one process
 

@@ -44,11 +44,13 @@ flags.DEFINE_boolean("split_prelu", True, "Calibrated files (int8, int8_qat, int
                      "convs as ReLUs on twice the channels, exactly (one int8 rounding per conv instead of two, "
                      "and ReLU fuses into the conv). --nosplit_prelu keeps the PRELU ops.")  # fmt: skip
 # 6,000 steps from 3e-5: the searched x2 models' split files lost least that way (bench/qat_schedule.py;
-# README, "PReLU split"); about 5 minutes for a 2.3G model on a 2-core CPU.
+# README, "PReLU split"); about 5 minutes for a 2.3G model on a 2-core CPU with 24-pixel patches, about 4x that
+# with the 48-pixel x2 default (`patch_side`), which halves what the zoo's x2 file loses.
 flags.DEFINE_integer("qat_steps", 6000, "Quantization-aware fine-tuning steps for --quantize=int8_qat.")
 flags.DEFINE_float("qat_learning_rate", 3e-5, "Initial learning rate of the QAT fine-tuning (cosine decay).")
 flags.DEFINE_integer("batch_size", 16, "Batch size of QAT fine-tuning.")
-flags.DEFINE_integer("patch_size", 24, "LR patch side for calibration and QAT.")
+flags.DEFINE_integer("patch_size", None, "LR patch side for calibration and QAT (default: 96 HR pixels, "
+                     "i.e. 48 at x2, 32 at x3, 24 at x4; larger patches QAT better, tfsr.export.exporter.patch_side).")
 flags.mark_flags_as_required(["model", "out"])
 FLAGS = flags.FLAGS
 
@@ -57,12 +59,14 @@ def main(argv):
     from tfsr import pretrained, samples
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
-    from tfsr.export.exporter import export
+    from tfsr.export.exporter import export, patch_side
     from tfsr.outputs import check_output_file, check_writable_location
     from tfsr.runs import load_trained, spec_for_model
 
     if FLAGS.qat_steps < 1 or FLAGS.representative_samples < 1 or FLAGS.version < 1:
         common.fail("--qat_steps, --representative_samples and --version must be positive")
+    if FLAGS.patch_size is not None and FLAGS.patch_size < 1:
+        common.fail(f"--patch_size must be positive, got {FLAGS.patch_size}")
     out = FLAGS.out
     model_path = pretrained.resolve(FLAGS.model)
     spec = spec_for_model(model_path, FLAGS.arch)
@@ -79,8 +83,8 @@ def main(argv):
     color = "y" if spec.channels == 1 else "rgb"
     train = None
     if FLAGS.quantize in ("int8", "int8_qat", "int16x8"):
-        train = PatchDataset(FLAGS.train_data or samples.TRAIN_DIR, spec.scale, FLAGS.patch_size, FLAGS.batch_size,
-                             color=color, seed=0)  # fmt: skip
+        train = PatchDataset(FLAGS.train_data or samples.TRAIN_DIR, spec.scale, FLAGS.patch_size or patch_side(spec.scale),
+                             FLAGS.batch_size, color=color, seed=0)  # fmt: skip
     val = load_eval_set(FLAGS.val_data or samples.VAL_DIR, spec.scale)
     print(f"exporting {spec.name} (x{spec.scale}, {model.count_params():,} params) as {FLAGS.format}", flush=True)
     report = export(

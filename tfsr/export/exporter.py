@@ -19,6 +19,24 @@ RANGE_CHOICE_IMAGES, RANGE_CHOICE_SIDE = 12, 384
 CALIBRATION_METHODS = ("minmax", "percentile", "mse")
 BEST_CALIBRATION = "best"
 CALIBRATIONS = (BEST_CALIBRATION, *CALIBRATION_METHODS)  # what export(calibration=...) takes
+# The HR side of the training patches that int8 calibration and QAT read (`patch_side`).
+QUANTIZATION_HR_PATCH = 96
+
+
+def patch_side(scale):
+    """The LR patch side that `tfsr-export` calibrates and fine-tunes int8
+    on at `scale`: `QUANTIZATION_HR_PATCH` HR pixels, 48 LR pixels at x2.
+
+    Why not 24 (the default before 2026-12-07): QAT of the zoo's x2 model
+    (2,000 steps at 1e-4, T91 + BSD200) on 48-pixel LR patches lost 0.020 /
+    0.022 and 0.019 / 0.024 dB on Set5 / Set14 (two patch streams), on
+    24-pixel ones 0.039 / 0.043 and 0.036 / 0.042 (the same two streams):
+    likely because a small patch is mostly border, where the convs see zero
+    padding instead of the image a file upscales (not measured).  Post-training calibration does not care
+    (24 pixels: 0.081 / 0.053 dB, 48 pixels: 0.084 / 0.058).  Why a fixed HR side rather
+    than 48 at every scale: the bundled sample images are 129-160 pixels,
+    and a PatchDataset skips images smaller than its HR crop."""
+    return QUANTIZATION_HR_PATCH // scale
 
 
 @dataclasses.dataclass

@@ -8,8 +8,9 @@ int8 (minmax, percentile, mse) vs int8 QAT vs int16x8 vs dynamic-range Set5 / Se
 
 Default models: the zoo's x2 entry and the x2 references and searched
 models bench/tiny_x2.py trained (when runs/tiny_x2 has them).  Each file
-is exported once (200 calibration patches from T91 + BSD200; QAT: 2,000
-steps at 1e-4, cosine, on the same images; `tfsr-export` settings) and
+is exported once (200 calibration patches of 24 LR pixels from T91 +
+BSD200; QAT: 2,000 steps at 1e-4, cosine, on the same images; `tfsr-export`
+settings, but for its patches of 96 HR pixels since 2026-12-07) and
 kept in OUT; re-running measures only what is missing.  Prints a table;
 writes OUT/results.json.
 """
@@ -41,30 +42,36 @@ def save_results(results, path):
     os.replace(path + ".tmp", path)
 
 
-def export_converter_int8(model, spec, train_data, path, samples=200):
-    """Writes the int8 file whose min/max ranges the TFLite converter's
-    calibrator sets on `samples` patches of `train_data` (PReLUs split,
-    grouped convs native: the layout `tfsr-export` writes)."""
+def converter_int8_inputs(model, spec, train_data, samples=200):
+    """(tf_keras model, calibration patches) for the converter's own int8
+    calibration: `samples` patches of `train_data`, PReLUs split, grouped
+    convs native (the layout `tfsr-export` writes)."""
     from tfsr.export import tflite
     from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
 
-    representative = tflite.representative_patches(train_data, samples)
     tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=True), spec)
+    return tfk_model, tflite.representative_patches(train_data, samples)
+
+
+def export_converter_int8(model, spec, train_data, path):
+    """Writes the int8 file whose min/max ranges the TFLite converter's
+    calibrator sets (`converter_int8_inputs`)."""
+    from tfsr.export import tflite
+
+    tfk_model, representative = converter_int8_inputs(model, spec, train_data)
     with open(path, "wb") as f:
         f.write(tflite.convert(tfk_model, "int8", representative))
 
 
-def export_float_tanh_int8(model, spec, train_data, path, samples=200):
+def export_float_tanh_int8(model, spec, train_data, path):
     """Writes the converter's min/max int8 file (as `export_converter_int8`)
     with TANH kept in float by TensorFlow's quantization debugger
     (`denylisted_ops`), the selective quantization TensorFlow documents."""
     import tensorflow as tf
 
     from tfsr.export import tflite
-    from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
 
-    representative = tflite.representative_patches(train_data, samples)
-    tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=True, split_prelu=True), spec)
+    tfk_model, representative = converter_int8_inputs(model, spec, train_data)
     converter = tflite.configured_converter(tfk_model, "int8", representative)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     debugger = tf.lite.experimental.QuantizationDebugger(
@@ -72,6 +79,10 @@ def export_float_tanh_int8(model, spec, train_data, path, samples=200):
         debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=["TANH"]))
     with open(path, "wb") as f:
         f.write(debugger.get_nondebug_quantized_model())
+
+
+# The forms the converter calibrates itself, by their method name; the others are `tfsr-export`'s.
+CONVERTER_EXPORTS = {"converter": export_converter_int8, "float_tanh": export_float_tanh_int8}
 
 
 def default_models():
@@ -124,10 +135,8 @@ def main():
                 if quantize == "none":  # the Keras model's PSNR; its float file is only timed
                     upscaler = KerasUpscaler(model, scale=spec.scale)
                 else:
-                    if not os.path.exists(file) and method == "converter":
-                        export_converter_int8(model, spec, calibration, file)
-                    elif not os.path.exists(file) and method == "float_tanh":
-                        export_float_tanh_int8(model, spec, calibration, file)
+                    if not os.path.exists(file) and method in CONVERTER_EXPORTS:
+                        CONVERTER_EXPORTS[method](model, spec, calibration, file)
                     elif not os.path.exists(file):
                         export(model, spec, "tflite", file, quantize=quantize, train_data=calibration,
                                calibration=method, qat_steps=QAT_STEPS,

@@ -83,8 +83,9 @@ def main(argv):
     color = "y" if spec.channels == 1 else "rgb"
     train = None
     if FLAGS.quantize in ("int8", "int8_qat", "int16x8"):
-        train = PatchDataset(FLAGS.train_data or samples.TRAIN_DIR, spec.scale, FLAGS.patch_size or patch_side(spec.scale),
-                             FLAGS.batch_size, color=color, seed=0)  # fmt: skip
+        patch = FLAGS.patch_size or patch_side(spec.scale)
+        train = PatchDataset(FLAGS.train_data or samples.TRAIN_DIR, spec.scale, patch, FLAGS.batch_size,
+                             color=color, seed=0)  # fmt: skip
     val = load_eval_set(FLAGS.val_data or samples.VAL_DIR, spec.scale)
     print(f"exporting {spec.name} (x{spec.scale}, {model.count_params():,} params) as {FLAGS.format}", flush=True)
     report = export(

@@ -32,10 +32,11 @@ def patch_side(scale):
     0.022 and 0.019 / 0.024 dB on Set5 / Set14 (two patch streams), on
     24-pixel ones 0.039 / 0.043 and 0.036 / 0.042 (the same two streams):
     likely because a small patch is mostly border, where the convs see zero
-    padding instead of the image a file upscales (not measured).  Post-training calibration does not care
-    (24 pixels: 0.081 / 0.053 dB, 48 pixels: 0.084 / 0.058).  Why a fixed HR side rather
-    than 48 at every scale: the bundled sample images are 129-160 pixels,
-    and a PatchDataset skips images smaller than its HR crop."""
+    padding instead of the image a file upscales (not measured).
+    Post-training calibration does not care (24 pixels: 0.081 / 0.053 dB,
+    48 pixels: 0.084 / 0.058).  Why a fixed HR side rather than 48 at every
+    scale: the bundled sample images are 129-160 pixels, and a PatchDataset
+    skips images smaller than its HR crop."""
     return QUANTIZATION_HR_PATCH // scale
 
 

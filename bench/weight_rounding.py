@@ -29,8 +29,9 @@ import os
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.environ.get("TFSR_DATA", os.path.join(ROOT, "..", "shared", "data"))
+
+from calibration import DATA, ROOT  # noqa: E402  (bench/calibration.py)
+
 LEVELS = 127  # symmetric int8 weights: [-127, 127]
 
 

@@ -1,6 +1,6 @@
 """How much int8 loses in the weights alone, and how much error-compensating rounding gets back.
 
-    python bench/weight_rounding.py --model=runs/tiny_x2/fsrcnn/model.keras [--patches=64] [--out=ROUNDED.keras]
+    python bench/weight_rounding.py --model=runs/tiny_x2/fsrcnn/model.keras [--patches=64] [--equalize] [--out=ROUNDED.keras]
 
 Every conv kernel is put on the grid the int8 file uses (per output
 channel, symmetric, max |w| / 127) while every activation stays float, so
@@ -12,8 +12,8 @@ the Set5 / Set14 x2 drop printed is the weights' share of int8's loss:
   from the input: each weight is rounded in turn and the still unrounded
   weights of its output channel, and the float bias, absorb its error
   through H = E[x x^T] of the layer's input patches (im2col, a ones column
-  for the bias), measured on `--patches` LR training patches of 48 pixels
-  through the already-rounded layers before it.  The channel's largest
+  for the bias), measured on `--patches` LR training patches of 96 HR
+  pixels a side (`patch_side`, tfsr-export's calibration patches) through the already-rounded layers before it.  The channel's largest
   weight goes first, so it stays at 127 steps and the grid stays the one
   the converter will compute from the rounded kernel.
 
@@ -106,7 +106,8 @@ def round_compensated(model, patches, log=print):
     import keras
 
     for layer in [l for l in model.layers if is_conv(l)]:
-        if layer.strides[0] != 1 and type(layer).__name__ == "Conv2D" or layer.kernel_size[0] != layer.kernel_size[1]:
+        strided_conv = type(layer).__name__ == "Conv2D" and layer.strides[0] != 1
+        if strided_conv or layer.kernel_size[0] != layer.kernel_size[1]:
             raise ValueError(f"{layer.name}: only square stride-1 convs and transposed convs")
         x = np.asarray(keras.Model(model.inputs, layer.input)(patches))
         kernel, bias = layer.get_weights()
@@ -132,23 +133,33 @@ def round_compensated(model, patches, log=print):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--patches", type=int, default=64, help="LR training patches (48 px) for H")
+    parser.add_argument("--patches", type=int, default=64, help="LR training patches for H")
     parser.add_argument("--equalize", action="store_true",
                         help="equalize activation channels first (tfsr.arch.equalize, as tfsr-export may), then round")
     parser.add_argument("--out", default=None, help="save the compensated float model here (.keras, a new file)")
     args = parser.parse_args()
     os.chdir(ROOT)
 
+    from tfsr.errors import UserError
+    from tfsr.outputs import check_output_file
+
+    if args.out:  # checked before the work, not after it
+        try:
+            check_output_file(args.out, "--out", inputs=(args.model,), extensions=(".keras",))
+        except UserError as e:
+            parser.error(str(e))
+
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
     from tfsr.evaluation import evaluate
+    from tfsr.export.exporter import patch_side
     from tfsr.export.tflite import representative_patches
     from tfsr.inference import KerasUpscaler
     from tfsr.runs import load_trained, spec_for_model
 
     spec = spec_for_model(args.model)
     model = load_trained(args.model, spec)
-    train = PatchDataset(f"{DATA}/train/T91,{DATA}/train/BSD200", spec.scale, 48, 16, seed=0)
+    train = PatchDataset(f"{DATA}/train/T91,{DATA}/train/BSD200", spec.scale, patch_side(spec.scale), 16, seed=0)
     patches = list(representative_patches(train, args.patches))
     if args.equalize:
         from tfsr.arch.equalize import equalize_model
@@ -173,8 +184,6 @@ def main():
           f"int8 weights, float activations, drop: nearest {nearest[0]:.4f} / {nearest[1]:.4f}, "
           f"compensated {compensated[0]:.4f} / {compensated[1]:.4f}")  # fmt: skip
     if args.out:
-        if os.path.exists(args.out):
-            raise SystemExit(f"--out: {args.out} exists")
         model.save(args.out)
 
 

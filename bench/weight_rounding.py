@@ -2,25 +2,28 @@
 
     python bench/weight_rounding.py --model=runs/tiny_x2/fsrcnn/model.keras [--patches=64] [--equalize] [--out=ROUNDED.keras]
 
-Every conv kernel is put on the grid the int8 file uses (per output
-channel, symmetric, max |w| / 127) while every activation stays float, so
-the Set5 / Set14 x2 drop printed is the weights' share of int8's loss:
+Every conv kernel is put on the grid the int8 file uses (per output channel
+for a conv, per tensor for a transposed or depthwise conv, max |w| / 127)
+while every activation stays float, so the Set5 / Set14 x2 drop printed is
+the weights' share of int8's loss:
 
 * nearest: each weight rounded to its nearest grid point (what the
   converter does);
-* compensated: GPTQ's rounding (Frantar et al., 2022), one layer at a time
-  from the input: each weight is rounded in turn and the still unrounded
-  weights of its output channel, and the float bias, absorb its error
-  through H = E[x x^T] of the layer's input patches (im2col, a ones column
-  for the bias), measured on `--patches` LR training patches of 96 HR
-  pixels a side (`patch_side`, tfsr-export's calibration patches) through the already-rounded layers before it.  The channel's largest
-  weight goes first, so it stays at 127 steps and the grid stays the one
-  the converter will compute from the rounded kernel.
+* compensated: GPTQ's rounding, `tfsr.export.weight_rounding` (what
+  `tfsr-export --quantize=int8` tries, as the "rounded" forms), on
+  `--patches` LR training patches of `patch_side(scale)`.
 
-A prototype: `tfsr-export` does not use it yet (it would have to run on the
-deployed form, after PReLU split and channel equalization, which rescale
-kernels; `--equalize` equalizes first).  `--out` saves the rounded float model (its spec.json must be
-copied beside it) for `tfsr-export --quantize=int8` to convert.
+`--equalize` equalizes the channels first (`tfsr.arch.equalize`).  `--out`
+saves the compensated float model (copy its spec.json beside it).
+
+`--int8=METHOD` then prints the Set5 / Set14 drop of the int8 file of each
+float form `tfsr-export --quantize=int8` chooses among (as trained,
+equalized, rounded, equalized then rounded), ranges by METHOD, on the 200
+calibration patches tfsr-export takes (their first 64 measure the rounding;
+`--patches` is ignored then): what the rounding adds to the file, form by form.
+`--int16x8` prints the int16x8 file's drop with the converter's own weight
+rounding and with the weights compensated first on its grid (every kernel
+per output channel), as `tfsr-export --quantize=int16x8` now does.
 """
 
 import argparse
@@ -32,111 +35,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from calibration import DATA, ROOT  # noqa: E402  (bench/calibration.py)
 
-LEVELS = 127  # symmetric int8 weights: [-127, 127]
-
-
-def conv_columns(x, k):
-    """(N*H*W, k*k*C) input patches, (ky, kx, c) order, of a stride-1 'same' k x k conv on x (N, H, W, C)."""
-    before = (k - 1) // 2
-    padded = np.pad(x, ((0, 0), (before, k - 1 - before), (before, k - 1 - before), (0, 0)))
-    n, h, w, c = x.shape
-    taps = [padded[:, ky:ky + h, kx:kx + w, :] for ky in range(k) for kx in range(k)]
-    return np.stack(taps, axis=3).reshape(n * h * w, k * k * c)
-
-
-def transposed_columns(x, k, stride, offset):
-    """Columns of a transposed conv: y[o] = sum_k x_dilated[o + offset - k] W[k] on the zero-dilated input."""
-    n, h, w, c = x.shape
-    dilated = np.zeros((n, h * stride, w * stride, c), x.dtype)
-    dilated[:, ::stride, ::stride] = x
-    pad = 2 * k
-    padded = np.pad(dilated, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    taps = [padded[:, pad + offset - ky:pad + offset - ky + h * stride, pad + offset - kx:pad + offset - kx + w * stride, :]
-            for ky in range(k) for kx in range(k)]  # fmt: skip
-    return np.stack(taps, axis=3).reshape(-1, k * k * c)
-
-
-def transposed_offset(x, layer):
-    """The `offset` with which `transposed_columns` reproduces `layer` (Keras' 'same' padding), checked on x."""
-    k, stride = layer.kernel_size[0], layer.strides[0]
-    kernel, bias = layer.get_weights()
-    reference = (np.asarray(layer(x)) - bias)[..., 0].reshape(-1)
-    for offset in range(-k, k + 1):
-        if np.abs(transposed_columns(x, k, stride, offset) @ kernel[:, :, 0, :].reshape(-1) - reference).max() < 1e-4:
-            return offset
-    raise RuntimeError(f"{layer.name}: no offset reproduces the transposed conv")
-
-
-def compensated_row(row, hessian, damp=0.01):
-    """GPTQ rounding of one output channel: `row` is its kernel flattened with the bias last (never
-    rounded: it absorbs what is left); returns it with the kernel on the grid max|kernel| / 127."""
-    d = len(row)
-    step = np.abs(row[:-1]).max() / LEVELS
-    largest = int(np.abs(row[:-1]).argmax())
-    rest = [i for i in np.argsort(-np.diag(hessian)[:-1]) if i != largest]
-    order = np.array([largest, *rest, d - 1])
-    w = row[order].astype(np.float64)
-    h = hessian[np.ix_(order, order)] + damp * np.mean(np.diag(hessian)) * np.eye(d)
-    upper = np.linalg.cholesky(np.linalg.inv(h)).T
-    for i in range(d - 1):
-        rounded = np.clip(np.round(w[i] / step), -LEVELS, LEVELS) * step
-        w[i + 1:] -= (w[i] - rounded) / upper[i, i] * upper[i, i + 1:]
-        w[i] = rounded
-    out = np.empty(d)
-    out[order] = w
-    return out
-
-
-def nearest_rounding(kernel, out_axis):
-    k = np.moveaxis(kernel, out_axis, -1)
-    step = np.abs(k).reshape(-1, k.shape[-1]).max(0) / LEVELS
-    return np.moveaxis(np.round(k / step) * step, -1, out_axis)
-
-
-def is_conv(layer):
-    return type(layer).__name__ in ("Conv2D", "Conv2DTranspose")
-
-
-def out_axis(layer):
-    return -2 if type(layer).__name__ == "Conv2DTranspose" else -1  # Keras: (k, k, out, in) for transposed
-
-
-def round_compensated(model, patches, log=print):
-    """Round every conv of `model` in place, from the input on (see the module docstring)."""
-    import keras
-
-    for layer in [l for l in model.layers if is_conv(l)]:
-        strided_conv = type(layer).__name__ == "Conv2D" and layer.strides[0] != 1
-        if strided_conv or layer.kernel_size[0] != layer.kernel_size[1]:
-            raise ValueError(f"{layer.name}: only square stride-1 convs and transposed convs")
-        x = np.asarray(keras.Model(model.inputs, layer.input)(patches))
-        kernel, bias = layer.get_weights()
-        if type(layer).__name__ == "Conv2DTranspose":
-            offset = transposed_offset(x[:1], layer)
-            columns = lambda xb: transposed_columns(xb, layer.kernel_size[0], layer.strides[0], offset)  # noqa: E731
-        else:
-            columns = lambda xb: conv_columns(xb, layer.kernel_size[0])  # noqa: E731
-        hessian, count = 0.0, 0
-        for i in range(0, len(x), 4):  # chunks: a 9x9 transposed conv's columns are 4,536 wide
-            a = columns(x[i:i + 4])
-            a = np.concatenate([a, np.ones((len(a), 1), a.dtype)], 1).astype(np.float64)
-            hessian, count = hessian + a.T @ a, count + len(a)
-        hessian /= count
-        k = np.moveaxis(kernel, out_axis(layer), -1)
-        rows = [compensated_row(np.append(k[..., o].reshape(-1), bias[o]), hessian) for o in range(k.shape[-1])]
-        new_k = np.stack([r[:-1].reshape(k.shape[:-1]) for r in rows], axis=-1)
-        layer.set_weights([np.moveaxis(new_k, -1, out_axis(layer)).astype(kernel.dtype),
-                           np.array([r[-1] for r in rows], bias.dtype)])  # fmt: skip
-        log(f"  {layer.name}: rounded ({kernel.size} weights)")
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--patches", type=int, default=64, help="LR training patches for H")
+    parser.add_argument("--patches", type=int, default=None, help="LR training patches for H (default: tfsr-export's)")
     parser.add_argument("--equalize", action="store_true",
                         help="equalize activation channels first (tfsr.arch.equalize, as tfsr-export may), then round")
     parser.add_argument("--out", default=None, help="save the compensated float model here (.keras, a new file)")
+    parser.add_argument("--int8", default=None, choices=("minmax", "percentile", "mse"),
+                        help="also print each float form's int8 file drop, with these ranges")
+    parser.add_argument("--int16x8", action="store_true",
+                        help="also print the int16x8 file's drop with the weights rounded to nearest and compensated")
     args = parser.parse_args()
     os.chdir(ROOT)
 
@@ -149,18 +59,20 @@ def main():
         except UserError as e:
             parser.error(str(e))
 
+    from tfsr.arch.reparam import deploy
     from tfsr.data.evalsets import load_eval_set
     from tfsr.data.pipeline import PatchDataset
     from tfsr.evaluation import evaluate
     from tfsr.export.exporter import patch_side
     from tfsr.export.tflite import representative_patches
+    from tfsr.export.weight_rounding import ROUNDING_PATCHES, round_to_nearest_in_place, rounded_model
     from tfsr.inference import KerasUpscaler
     from tfsr.runs import load_trained, spec_for_model
 
     spec = spec_for_model(args.model)
     model = load_trained(args.model, spec)
     train = PatchDataset(f"{DATA}/train/T91,{DATA}/train/BSD200", spec.scale, patch_side(spec.scale), 16, seed=0)
-    patches = list(representative_patches(train, args.patches))
+    patches = list(representative_patches(train, args.patches or ROUNDING_PATCHES))
     if args.equalize:
         from tfsr.arch.equalize import equalize_model
 
@@ -171,20 +83,66 @@ def main():
         return np.array([evaluate(KerasUpscaler(model, spec.scale), pairs, spec.scale)["mean"]["psnr"] for pairs in sets])
 
     float_psnr = psnr()
-    trained = {layer.name: layer.get_weights() for layer in model.layers}
-    for layer in filter(is_conv, model.layers):
-        kernel, bias = trained[layer.name]
-        layer.set_weights([nearest_rounding(kernel, out_axis(layer)), bias])
+    float_model = deploy(model, spec)
+    model = round_to_nearest_in_place(deploy(float_model, spec))
     nearest = float_psnr - psnr()
-    for layer in model.layers:
-        layer.set_weights(trained[layer.name])
-    round_compensated(model, np.concatenate(patches))
+    model = rounded_model(float_model, spec, patches, log=print)
     compensated = float_psnr - psnr()
     print(f"{args.model}: float Set5 / Set14 x{spec.scale} {float_psnr[0]:.3f} / {float_psnr[1]:.3f} dB; "
           f"int8 weights, float activations, drop: nearest {nearest[0]:.4f} / {nearest[1]:.4f}, "
           f"compensated {compensated[0]:.4f} / {compensated[1]:.4f}")  # fmt: skip
     if args.out:
         model.save(args.out)
+    if args.int8:
+        int8_forms(load_trained(args.model, spec), spec, train, sets, float_psnr, args.int8)
+    if args.int16x8:
+        int16x8_forms(load_trained(args.model, spec), spec, train, sets, float_psnr)
+
+
+def file_psnr(data, sets, scale):
+    """Set5 / Set14 Y PSNR of the TFLite bytes `data`."""
+    import tempfile
+
+    from tfsr.evaluation import evaluate
+    from tfsr.inference import TFLiteUpscaler
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.tflite")
+        with open(path, "wb") as f:
+            f.write(data)
+        return np.array([evaluate(TFLiteUpscaler(path), pairs, scale)["mean"]["psnr"] for pairs in sets])
+
+
+def int16x8_forms(model, spec, train, sets, float_psnr):
+    """The int16x8 file's Set5 / Set14 drop, weights to nearest (the converter) and compensated first."""
+    from tfsr.export.tfkeras_model import build_tfkeras_model, copy_weights
+    from tfsr.export.tflite import convert, representative_patches
+    from tfsr.export.weight_rounding import rounded_model
+
+    calibration = representative_patches(train, 200)
+    print(f"| int16x8 file | Set5 / Set14 x{spec.scale} | drop |\n|---|---|---|")
+    for name, source in (("weights to nearest", model),
+                         ("weights compensated", rounded_model(model, spec, calibration, converter_grid=True))):
+        tfk = copy_weights(source, build_tfkeras_model(spec, split_prelu=True), spec)
+        psnr = file_psnr(convert(tfk, "int16x8", calibration), sets, spec.scale)
+        drop = float_psnr - psnr
+        print(f"| {name} | {psnr[0]:.2f} / {psnr[1]:.2f} | {drop[0]:.3f} / {drop[1]:.3f} |", flush=True)
+
+
+def int8_forms(model, spec, train, sets, float_psnr, method):
+    """The int8 file's Set5 / Set14 drop for each float form tfsr-export tries."""
+    from tfsr.export.tflite import calibrated_int8_model, convert, representative_patches
+
+    calibration = representative_patches(train, 200)  # tfsr-export's default
+    forms = {"as trained": (False, False), "equalized": (True, False), "rounded": (False, True),
+             "equalized, rounded": (True, True)}  # fmt: skip
+    print(f"| int8 file, {method} ranges | Set5 / Set14 x{spec.scale} | drop |\n|---|---|---|")
+    for name, (equalize, round_weights) in forms.items():
+        fake_quant = calibrated_int8_model(model, spec, calibration, method, equalize=equalize,
+                                           round_weights=round_weights)  # fmt: skip
+        psnr = file_psnr(convert(fake_quant, "int8_qat", calibration), sets, spec.scale)
+        drop = float_psnr - psnr
+        print(f"| {name} | {psnr[0]:.2f} / {psnr[1]:.2f} | {drop[0]:.3f} / {drop[1]:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ needs_shared_data = pytest.mark.skipif(
 HEAVIEST_FIRST = ("test_export.py", "test_latency.py", "test_search.py", "test_dlsr.py", "test_gan.py",
                   "test_arch.py", "test_user_errors.py", "test_tpsr_pipeline.py", "test_prelu_split.py",
                   "test_train.py", "test_outputs.py", "test_reparam.py", "test_equalize.py", "test_cli.py",
-                  "test_optuna_peer.py", "test_perceptual.py")
+                  "test_optuna_peer.py", "test_perceptual.py", "test_weight_rounding.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -73,7 +73,7 @@ def test_scales_leave_dead_channels_alone_and_are_capped():
     np.testing.assert_allclose(channel_scales([0.0, 0.0]), [1.0, 1.0])
 
 
-def test_tfsr_export_int8_keeps_the_better_of_trained_and_equalized_channels(tmp_path):
+def test_tfsr_export_int8_keeps_the_best_of_its_float_forms(tmp_path):
     # A real trained net (the zoo's x2) on real images: the file it writes is
     # the one whose PSNR on the training images is the higher, and says so.
     from tfsr import samples
@@ -91,7 +91,8 @@ def test_tfsr_export_int8_keeps_the_better_of_trained_and_equalized_channels(tmp
     calibration = representative_patches(data, 32)
     pairs = training_images(data, 3, 96)
     _, best, psnr = best_calibrated_int8_model(model, spec, calibration, pairs)
-    assert set(psnr) == {"minmax, as trained", "minmax, equalized"} and psnr[best] == max(psnr.values())
+    forms = ("as trained", "equalized", "rounded", "equalized, rounded")
+    assert set(psnr) == {f"minmax, {form}" for form in forms} and psnr[best] == max(psnr.values())
     assert psnr["minmax, as trained"] != psnr["minmax, equalized"]  # equalizing changed the file
     # tfsr-export's default tries every range method too, and keeps the file that scores highest.
     lines = []
@@ -99,8 +100,11 @@ def test_tfsr_export_int8_keeps_the_better_of_trained_and_equalized_channels(tmp
     export(model, spec, "tflite", out, quantize="int8", train_data=data, representative_samples=32, log=lines.append)
     (chosen,) = [line for line in lines if line.startswith("activation ranges: ")]
     kept = chosen[len("activation ranges: "):].split(" (PSNR on ")[0]
-    psnr = {name: float(value) for name, value in re.findall(r"(\w+, as trained|\w+, equalized) ([\d.]+)", chosen)}
+    named = re.findall(r"(\w+(?:, (?:as trained|equalized|rounded))+) ([\d.]+)", chosen)
+    psnr = {name: float(value) for name, value in named}
     methods = ("minmax", "percentile", "mse")
-    assert set(psnr) == {f"{m}, {c}" for m in methods for c in ("as trained", "equalized")}, chosen
+    unrounded = {f"{m}, {form}" for m in methods for form in forms[:2]}
+    winner = max(unrounded, key=psnr.get).split(", ")[0]  # the rounded forms: with the winning method only
+    assert set(psnr) == unrounded | {f"{winner}, {form}" for form in forms[2:]}, chosen
     assert len(set(psnr.values())) > 2 and psnr[kept] == max(psnr.values()), chosen
     assert evaluate(TFLiteUpscaler(out), pairs, 2)["mean"]["psnr"] > 30

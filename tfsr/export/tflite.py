@@ -166,7 +166,8 @@ def configured_converter(tfk_model, quantize="none", representative=None, io_typ
     return converter
 
 
-def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu=True, equalize=False):
+def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu=True, equalize=False,
+                          round_weights=False):
     """The fake-quant tf_keras model that post-training int8 converts: the
     Keras 3 generator `model` of `spec` rebuilt with grouped convs as one
     CONV_2D (and PReLUs split, by default), every activation range set by
@@ -180,45 +181,80 @@ def calibrated_int8_model(model, spec, calibration, method="minmax", split_prelu
     twice the rounding step on the image.  Its file lost 0.118 / 0.059 dB
     on Set5 / Set14 that way, 0.075 / 0.042 this way.
 
-    `equalize`: first rescale channels so that each activation's channels
-    span about the same range (`tfsr.arch.equalize`; exact in float;
-    `best_calibrated_int8_model` picks with or without)."""
-    from tfsr.arch.equalize import equalize_model
+    The float model it calibrates is `int8_float_form(model, spec,
+    calibration, equalize, round_weights)`."""
     from tfsr.export.tfkeras_model import quantize_model
+
+    float_model = int8_float_form(model, spec, calibration, equalize, round_weights)
+    return quantize_model(spec, float_model, calibration, native_groups=True, method=method, split_prelu=split_prelu)
+
+
+def int8_float_form(model, spec, calibration, equalize=False, round_weights=False):
+    """The float Keras 3 model of `spec` whose int8 file post-training
+    quantization writes: `model` itself, or with its channels equalized
+    first (`equalize`: each activation's channels span about the same
+    range, `tfsr.arch.equalize`; exact in float), and then its kernels
+    rounded onto the file's grid with the error compensated
+    (`round_weights`: `tfsr.export.weight_rounding`; the one form that is
+    not the same function in float).  Both are measured on `calibration`."""
+    from tfsr.arch.equalize import equalize_model
+    from tfsr.export.weight_rounding import rounded_model
 
     if equalize:
         model = equalize_model(model, spec, calibration)
-    return quantize_model(spec, model, calibration, native_groups=True, method=method, split_prelu=split_prelu)
+    if round_weights:
+        model = rounded_model(model, spec, calibration)
+    return model
 
 
 def best_calibrated_int8_model(model, spec, calibration, pairs, methods=("minmax",), split_prelu=True):
     """`calibrated_int8_model` with each range method of `methods` (a name
-    or a sequence of `CALIBRATION_METHODS`) and the channels as trained and
-    equalized (`tfsr.arch.equalize`), whichever int8 file scores the
-    highest Y PSNR on `pairs` (`EvalPair`s of whole training images, as
-    QAT's range choice); returns (model, its name, e.g. "mse, equalized",
-    {name: PSNR}).
+    or a sequence of `CALIBRATION_METHODS`) and each float form of
+    `int8_float_form` (channels as trained or equalized, kernels rounded to
+    nearest by the converter or, with the range method that won on the
+    others, compensated), whichever int8 file scores
+    the highest Y PSNR on `pairs` (`EvalPair`s of whole training images, as
+    QAT's range choice); returns (model, its name, e.g. "mse, equalized,
+    rounded", {name: PSNR}).
 
     Why both channel forms: equalizing took FSRCNN's file (x2, 10k steps)
     from a 0.763 / 0.387 dB drop on Set5 / Set14 to 0.201 / 0.103, but the
     zoo's x2 ABPN, whose ReLU channels are already even, from 0.075 / 0.042
     to 0.068 / 0.045 (bench/equalize.py), and on random nets it can lose
     (narrow channels' readers then hold small weights, which per-channel
-    weight scales round coarsely).  Why several methods: min/max ranges
-    suit the ReLU nets with an anchor (zoo:x2 0.075 against 0.10-0.13 with
-    the others), MSE ranges SESR-M5 and the searched <= 9.5G net (0.094 /
-    0.064 and 0.090 / 0.056 against min/max's 0.108 / 0.057 and 0.103 /
-    0.053); the 12-image PSNR picked MSE for both (README, "PReLU split
-    through the long residual")."""
+    weight scales round coarsely).  Why compensated rounding: it moved
+    another FSRCNN's file from a 0.46 / 0.24 dB drop (equalized) to 0.18 /
+    0.10 (equalized, then rounded), and ESPCN's, whose loss is its tanh
+    grid, not at all (README, "Weight rounding").  Why several methods:
+    min/max ranges suit the ReLU nets with an anchor (zoo:x2 0.075 against
+    0.10-0.13 with the others), MSE ranges SESR-M5 and the searched <= 9.5G
+    net (0.094 / 0.064 and 0.090 / 0.056 against min/max's 0.108 / 0.057
+    and 0.103 / 0.053); the 12-image PSNR picked MSE for both (README,
+    "PReLU split through the long residual")."""
+    from tfsr.export.tfkeras_model import quantize_model
+
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
-    candidates = {}
+    equalized = int8_float_form(model, spec, calibration, equalize=True)
+    psnr, best = {}, None
+
+    def consider(method, form, float_model):
+        nonlocal best
+        name = f"{method}, {form}"
+        candidate = quantize_model(spec, float_model, calibration, native_groups=True, method=method,
+                                   split_prelu=split_prelu)  # fmt: skip
+        psnr[name] = int8_file_psnr(candidate, calibration, pairs, spec.scale)
+        if best is None or psnr[name] > psnr[best[0]]:
+            best = (name, candidate, method)
+
     for method in methods:
-        for channels, equalize in (("as trained", False), ("equalized", True)):
-            candidates[f"{method}, {channels}"] = calibrated_int8_model(model, spec, calibration, method, split_prelu,
-                                                                        equalize=equalize)  # fmt: skip
-    psnr = {name: int8_file_psnr(m, calibration, pairs, spec.scale) for name, m in candidates.items()}
-    best = max(psnr, key=psnr.get)
-    return candidates[best], best, psnr
+        for form, float_model in (("as trained", model), ("equalized", equalized)):
+            consider(method, form, float_model)
+    # Rounding moves no activation range much, so the rounded forms are tried with the winning
+    # range method only: 2 more files, not 2 per method.
+    method = best[2]
+    consider(method, "rounded", int8_float_form(model, spec, calibration, round_weights=True))
+    consider(method, "equalized, rounded", int8_float_form(equalized, spec, calibration, round_weights=True))
+    return best[1], best[0], psnr
 
 
 def int8_file_bytes(model, spec, calibration):

@@ -154,7 +154,13 @@ def export(
             # Grouped convs split into per-group convs: faster in float (int8 files,
             # built above, keep one grouped CONV_2D, which is faster there).
             split = split_prelu and quantize in tflite.CALIBRATED_MODES
-            tfk_model = copy_weights(model, build_tfkeras_model(spec, native_groups=False, split_prelu=split),
+            source = model
+            if quantize == "int16x8":  # 16-bit activations leave the weights' rounding as the file's main error
+                from tfsr.export.weight_rounding import rounded_model
+
+                log("rounding the kernels onto the int8 grid with the error compensated (GPTQ)")
+                source = rounded_model(model, spec, representative, converter_grid=True)
+            tfk_model = copy_weights(source, build_tfkeras_model(spec, native_groups=False, split_prelu=split),
                                      spec if split else None)  # fmt: skip
         flavour = "int8_qat" if quantize == "int8" else quantize  # int8: a fake-quant model, as QAT's
         data = tflite.convert(tfk_model, flavour, representative, io_type)

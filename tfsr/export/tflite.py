@@ -7,7 +7,12 @@
               representative set of training patches
     int8_qat  full-integer, after quantization-aware fine-tuning (TFMOT)
     int16x8   16-bit activations, 8-bit weights, calibrated like int8, for
-              where 8-bit activations cost too much quality.  The ops
+              where 8-bit activations cost too much quality; the kernels
+              are rounded onto the converter's grid with their error
+              compensated first (`tfsr.export.weight_rounding`), since
+              with 16-bit activations the weights are most of what is
+              lost (FSRCNN x2: 0.35 / 0.18 dB on Set5 / Set14 to
+              nearest, 0.003 / 0.008 compensated).  The ops
               without 16x8 kernels (DEPTH_TO_SPACE, PRELU) run in float
               between a dequantize and a quantize; XNNPACK has no 16x8
               kernels, so on CPUs it runs 40-100x slower than int8 (2-7 s

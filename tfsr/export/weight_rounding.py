@@ -126,8 +126,8 @@ def compensated_row(row, hessian, step, damp=DAMPING):
 
 class _Rows:
     """One layer's kernel as rows (output channels, bias last) and back, with
-    each row's input patches (a transposed conv's need `x_probe`, an input
-    of the layer, to find how Keras pads it)."""
+    each row's input patches (a transposed conv needs `x_probe`, an input of
+    the layer, to find how Keras pads it)."""
 
     def __init__(self, layer, x_probe, converter_grid=False):
         kind = type(layer).__name__
@@ -183,6 +183,8 @@ def roundable(layer):
     kind = type(layer).__name__
     if kind not in ("Conv2D", "DepthwiseConv2D", "Conv2DTranspose") or not layer.use_bias:
         return False
+    if getattr(layer, "groups", 1) != 1 or getattr(layer, "depth_multiplier", 1) != 1:
+        return False  # (tfsr's builder splits grouped convs into per-group Conv2Ds)
     square = layer.kernel_size[0] == layer.kernel_size[1]
     if kind == "Conv2DTranspose":
         return square and layer.strides[0] == layer.strides[1] and layer.padding == "same"

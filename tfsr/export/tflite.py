@@ -265,10 +265,11 @@ def best_calibrated_int8_model(model, spec, calibration, pairs, methods=("minmax
 def int8_file_bytes(model, spec, calibration):
     """The full-integer int8 TFLite bytes (float32 I/O) of a Keras 3
     generator of `spec`, calibrated on `calibration` (LR patches `(1, h, w,
-    C)`) with min/max ranges, channels as trained: what `tfsr-export
-    --quantize=int8` writes unless equalized channels score higher
+    C)`) with min/max ranges, channels and kernels as trained: the first
+    of the eight files `tfsr-export --quantize=int8` compares
     (`best_calibrated_int8_model`; a search scores candidates without
-    that choice, which needs whole training images and two conversions)."""
+    that choice, which needs whole training images and eight conversions,
+    so a candidate's int8 score can be under what its export keeps)."""
     return convert(calibrated_int8_model(model, spec, calibration), "int8_qat", calibration)
 
 

@@ -83,8 +83,9 @@ class ProxyTuner(PatientTuner):
         lr_size: LR size the reported mult-adds are counted for.
         score: "float": the score is the proxy-trained model's validation
             PSNR; "int8": its int8 TFLite file's (calibrated on
-            `CALIBRATION_PATCHES` training patches, written to the trial's
-            folder), with the float PSNR reported as `psnr_float`.
+            `CALIBRATION_PATCHES` training patches with min/max ranges, the
+            kernels rounded with the error compensated, written to the
+            trial's folder), with the float PSNR reported as `psnr_float`.
     """
 
     CALIBRATION_PATCHES = 64
@@ -174,7 +175,7 @@ class ProxyTuner(PatientTuner):
 
         if self._calibration is None:
             self._calibration = representative_patches(self.train_data, self.CALIBRATION_PATCHES)
-        data = int8_file_bytes(model, spec, self._calibration)
+        data = int8_file_bytes(model, spec, self._calibration, round_weights=True)
         failure = runtime_failure(data)
         if failure:  # a degenerate candidate (a dead layer), not a broken search
             raise keras_tuner.errors.FailedTrialError(f"its int8 file does not run: {failure}")

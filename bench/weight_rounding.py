@@ -131,13 +131,11 @@ def int16x8_forms(model, spec, train, sets, float_psnr):
 
 def int8_forms(model, spec, train, sets, float_psnr, method):
     """The int8 file's Set5 / Set14 drop for each float form tfsr-export tries."""
-    from tfsr.export.tflite import calibrated_int8_model, convert, representative_patches
+    from tfsr.export.tflite import INT8_FORMS, calibrated_int8_model, convert, representative_patches
 
     calibration = representative_patches(train, 200)  # tfsr-export's default
-    forms = {"as trained": (False, False), "equalized": (True, False), "rounded": (False, True),
-             "equalized, rounded": (True, True)}  # fmt: skip
     print(f"| int8 file, {method} ranges | Set5 / Set14 x{spec.scale} | drop |\n|---|---|---|")
-    for name, (equalize, round_weights) in forms.items():
+    for name, (equalize, round_weights) in INT8_FORMS.items():
         fake_quant = calibrated_int8_model(model, spec, calibration, method, equalize=equalize,
                                            round_weights=round_weights)  # fmt: skip
         psnr = file_psnr(convert(fake_quant, "int8_qat", calibration), sets, spec.scale)

@@ -95,11 +95,11 @@ def export(
             patches (`CALIBRATION_METHODS`): "minmax", "percentile" or
             "mse", set on the TFMOT fake-quant model, which then converts
             with exactly those ranges (`tflite.calibrated_int8_model`), or
-            "best": each of them.  Each is tried on four float forms
-            (channels as trained or equalized, kernels left to the
-            converter's nearest rounding or rounded with the error
-            compensated, `tfsr.export.weight_rounding`), the int8 file
-            keeping the one that scores highest on whole training images
+            "best": each of them, with the channels as trained and
+            equalized, then the winning method with both forms' kernels
+            rounded with the error compensated
+            (`tfsr.export.weight_rounding`), the int8 file keeping the one
+            that scores highest on whole training images
             (`tflite.best_calibrated_int8_model`).  For int8_qat, the
             ranges QAT starts from ("best": min/max); the file keeps
             whichever set fits the fine-tuned weights best

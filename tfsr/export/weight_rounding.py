@@ -145,7 +145,6 @@ class _Rows:
         else:  # DepthwiseConv2D: (k, k, C, 1), one row per channel reading that channel only
             self.k = np.moveaxis(kernel[..., 0], -1, 0)[..., None]  # (C, k, k, 1)
             self.per_tensor = not converter_grid
-        self.bias = bias
         self.rows = [np.append(self.k[o].reshape(-1), bias[o]) for o in range(len(self.k))]
 
     def shared_inputs(self):

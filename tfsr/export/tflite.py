@@ -241,8 +241,6 @@ def best_calibrated_int8_model(model, spec, calibration, pairs, methods=("minmax
     net (0.094 / 0.064 and 0.090 / 0.056 against min/max's 0.108 / 0.057
     and 0.103 / 0.053); the 12-image PSNR picked MSE for both (README,
     "PReLU split through the long residual")."""
-    from tfsr.export.tfkeras_model import quantize_model
-
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
     equalized = int8_float_form(model, spec, calibration, equalize=True)
     psnr, best = {}, None
@@ -250,8 +248,7 @@ def best_calibrated_int8_model(model, spec, calibration, pairs, methods=("minmax
     def consider(method, form, float_model):
         nonlocal best
         name = f"{method}, {form}"
-        candidate = quantize_model(spec, float_model, calibration, native_groups=True, method=method,
-                                   split_prelu=split_prelu)  # fmt: skip
+        candidate = calibrated_int8_model(float_model, spec, calibration, method, split_prelu)  # the form as given
         psnr[name] = int8_file_psnr(candidate, calibration, pairs, spec.scale)
         if best is None or psnr[name] > psnr[best[0]]:
             best = (name, candidate, method)

@@ -5,8 +5,9 @@ one step per output channel for a conv (max |w| / 127 of that channel) and,
 in the files converted from TFMOT's fake-quant model (int8, int8_qat), one
 per tensor for a transposed or depthwise conv (TFMOT's quantizers; the
 converter copies their grid); where the converter quantizes the weights
-itself (int16x8), every kernel is per output channel (`converter_grid`).  The converter puts each weight on its
-nearest grid point, and those errors add up: with every activation in float
+itself (int16x8), every kernel is per output channel (`converter_grid`).
+The converter puts each weight on its nearest grid point, and those errors
+add up: with every activation in float
 FSRCNN (x2, 10k steps) loses 0.35 / 0.18 dB on Set5 / Set14 to its weights
 alone, most of it in the 9 x 9 transposed conv whose 4,536 weights share
 one step (bench/weight_rounding.py).
@@ -34,8 +35,8 @@ The rounding is done on the deployed Keras 3 model, after channel
 equalization and before the PReLU split (`tfsr.arch.prelu_split`), which
 keeps it: it copies a rounded kernel as [W, -|a| W] (each new channel on
 its own grid, |a| times the old) and a reader's as [V; -sign(a) V] (same
-grid).  Layers it does not handle (strided convs) keep their weights and
-get the converter's nearest rounding.
+grid).  Layers it does not handle (strided or grouped convs, `roundable`)
+keep their weights and get the converter's nearest rounding.
 """
 
 import numpy as np
